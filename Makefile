@@ -1,0 +1,21 @@
+# The two commands of the README, and a few helpers.  Each sets up whatever
+# is missing first (scripts/setup.sh), so both work on a fresh clone.
+.PHONY: run test setup stop lint bench-fins screenshots
+
+run:     ## PostgreSQL + PLC simulator (plant mode) + Odoo 14 with the demo
+	scripts/run.sh
+
+test:    ## every test, in one pytest run
+	scripts/test.sh
+
+setup:   ## only prepare: Odoo source, PostgreSQL, .venv
+	scripts/setup.sh
+
+stop:    ## stop the project's PostgreSQL
+	scripts/pg.sh stop
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+bench-fins:
+	.venv/bin/python benchmarks/bench_fins_poll.py

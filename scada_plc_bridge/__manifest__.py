@@ -1,0 +1,35 @@
+# Copyright 2026 scada_plc_bridge contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "SCADA PLC Bridge (Omron FINS)",
+    "summary": "Run manufacturing orders on an Omron PLC batching line over FINS",
+    "version": "14.0.1.0.0",
+    "category": "Manufacturing",
+    "website": "https://github.com/scada-plc-bridge/scada_plc_bridge",
+    "author": "scada_plc_bridge contributors",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["mrp", "mail"],
+    # plclib uses the standard library only.
+    "external_dependencies": {"python": []},
+    "data": [
+        "security/scada_plc_bridge_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "data/scada_plc_data.xml",
+        "data/mail_activity_data.xml",
+        "data/ir_cron_data.xml",
+        "wizards/mo_batch_cancel_views.xml",
+        "views/mo_batch_views.xml",
+        "views/mo_history_views.xml",
+        "views/scada_plc_views.xml",
+        "views/scada_silo_views.xml",
+        "views/scada_memory_map_views.xml",
+        "views/mrp_bom_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/assets.xml",
+        "views/scada_plc_bridge_menus.xml",
+    ],
+    "demo": ["demo/scada_plc_bridge_demo.xml"],
+}
