@@ -23,6 +23,7 @@ virtualenv calls :func:`install` from a ``.pth`` file, so ``odoo-bin``,
 ``ODOO_PY311_COMPAT=0`` disables them (the tests use it to show what fails
 without them).
 """
+
 import importlib.abc
 import os
 import sys

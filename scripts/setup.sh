@@ -57,6 +57,7 @@ virtualenv() {
     pip_quiet install --upgrade pip wheel "setuptools==69.5.1"
     pip_quiet install \
         -r "$ROOT/requirements/odoo14-py311.txt" -r "$ROOT/requirements/test.txt" \
+        -r "$ROOT/requirements/lint.txt" \
         -c "$ROOT/requirements/odoo14-py311.txt"
     # The addon's plain-Python part and its `scada-plc` command, editable.
     pip_quiet install --no-deps -e "$ROOT"

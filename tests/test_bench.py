@@ -1,5 +1,6 @@
 """The bench itself: the addon installs on Odoo 14 with mrp, and the Python
 3.11 fixes (bench/odoo_py311_compat.py) are in force and needed."""
+
 import os
 import subprocess
 import sys
@@ -31,9 +32,7 @@ def run_without_fixes(code):
 
 class TestBench(TransactionCase):
     def test_addon_installed_with_mrp(self):
-        modules = self.env["ir.module.module"].search(
-            [("name", "in", ("mrp", "scada_plc_bridge"))]
-        )
+        modules = self.env["ir.module.module"].search([("name", "in", ("mrp", "scada_plc_bridge"))])
         self.assertEqual(
             {m.name: m.state for m in modules},
             {"mrp": "installed", "scada_plc_bridge": "installed"},
@@ -54,15 +53,11 @@ class TestBench(TransactionCase):
             safe_eval("import os", {}, mode="exec")
 
     def test_qweb_compiles_python311(self):
-        html = self.env["ir.qweb"]._render(
-            self._template_view().id, {"values": ["a", "b"]}
-        )
+        html = self.env["ir.qweb"]._render(self._template_view().id, {"values": ["a", "b"]})
         self.assertEqual(html.decode().strip(), "<b>a</b><b>b</b>")
 
     def _template_view(self):
-        return self.env["ir.ui.view"].create(
-            {"name": "probe", "type": "qweb", "arch": TEMPLATE}
-        )
+        return self.env["ir.ui.view"].create({"name": "probe", "type": "qweb", "arch": TEMPLATE})
 
 
 class TestFixesAreNeeded(TransactionCase):
