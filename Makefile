@@ -1,6 +1,6 @@
 # The two commands of the README, and a few helpers.  Each sets up whatever
 # is missing first (scripts/setup.sh), so both work on a fresh clone.
-.PHONY: run test setup stop lint bench-fins screenshots
+.PHONY: run test setup stop lint bench-fins readme
 
 run:     ## PostgreSQL + PLC simulator (plant mode) + Odoo 14 with the demo
 	scripts/run.sh

@@ -45,5 +45,8 @@ case "${1:-}" in
     status) pg_running && say "running ($PG_SOCKET_DIR)" || { say "stopped"; exit 3; } ;;
     psql) shift; exec "$bindir/psql" -h "$PG_SOCKET_DIR" -U "$PG_ROLE" "$@" ;;
     dropdb) "$bindir/dropdb" -h "$PG_SOCKET_DIR" -U "$PG_ROLE" --if-exists "$2" ;;
-    *) die "usage: scripts/pg.sh start|stop|status|psql [args]|dropdb NAME" ;;
+    clonedb) "$bindir/createdb" -h "$PG_SOCKET_DIR" -U "$PG_ROLE" -T "$2" "$3" ;;
+    exists) "$bindir/psql" -h "$PG_SOCKET_DIR" -U "$PG_ROLE" -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = '$2'" | grep -q 1 ;;
+    *) die "usage: scripts/pg.sh start|stop|status|psql [args]|dropdb NAME|clonedb FROM TO|exists NAME" ;;
 esac

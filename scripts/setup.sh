@@ -39,10 +39,11 @@ debian_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# pip, minus the machine-wide notes about absent local indexes.
+# pip, quiet: its output goes to a log that is shown only when it fails.
 pip_quiet() {
-    "$VENV/bin/pip" "$1" -q --disable-pip-version-check "${@:2}" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
-    return "${PIPESTATUS[0]}"
+    mkdir -p "$BENCH/logs"
+    "$VENV/bin/pip" "$@" --disable-pip-version-check >"$BENCH/logs/pip.log" 2>&1 \
+        || { grep -v "^WARNING: Location 'file:" "$BENCH/logs/pip.log" | tail -n 30 >&2; die "pip $1 failed (log: $BENCH/logs/pip.log)"; }
 }
 
 virtualenv() {

@@ -1,5 +1,6 @@
 """The lint configuration of the project passes: ruff (style, Python 3.8
 syntax floor) and pylint-odoo's mandatory checks on the addon."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,8 @@ def test_ruff_format_is_applied():
 def test_pylint_odoo_mandatory_checks_pass():
     result = run(str(BIN / "pylint"), "--rcfile=.pylintrc", "scada_plc_bridge")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_addon_readme_is_generated_from_fragments():
+    result = run(sys.executable, "scripts/gen_addon_readme.py", "--check")
+    assert result.returncode == 0, result.stderr
