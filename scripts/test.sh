@@ -52,4 +52,8 @@ say "installing scada_plc_bridge into a fresh database '$db'"
 odoo_db "$db" -i scada_plc_bridge
 
 cd "$ROOT"
-exec "$VENV/bin/python" -m pytest --odoo-config="$ODOO_CONF" --odoo-database="$db" --odoo-http "$@"
+status=0
+"$VENV/bin/python" -m pytest --odoo-config="$ODOO_CONF" --odoo-database="$db" --odoo-http "$@" || status=$?
+# On CI nothing may outlive the run; locally the cluster stays up for the next run.
+if [ "${CI:-}" = true ]; then "$ROOT/scripts/pg.sh" stop; fi
+exit "$status"
