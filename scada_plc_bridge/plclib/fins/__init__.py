@@ -1,0 +1,1 @@
+"""Omron FINS: frames (bytes, no I/O) and commands."""

@@ -1,0 +1,157 @@
+"""scada-plc: the integrators' command line (simulator, read, write, slot).
+
+Exit codes: 0 ok, 2 usage, 3 PLC error end code, 4 no (valid) reply within
+the timeout, 5 slot decoded but invalid."""
+import argparse
+import json
+import sys
+import time
+
+from .client import DEFAULT_PORT, FinsClient
+from .exceptions import PlcConnectionError, PlcEndCodeError, PlcError, PlcFrameError
+from .memory_map import (
+    READ_AREA_BASE,
+    WRITE_AREA_BASE,
+    default_read_layout,
+    default_write_layout,
+    read_slot,
+)
+from .simulator import FAULT_KINDS, PlcSimulator
+
+EXIT_OK, EXIT_USAGE, EXIT_END_CODE, EXIT_NO_REPLY, EXIT_INVALID_SLOT = 0, 2, 3, 4, 5
+
+
+def _word(text):
+    value = int(text, 0)
+    if not 0 <= value <= 0xFFFF:
+        raise argparse.ArgumentTypeError("a word is 0..65535 (or 0x0000..0xFFFF): %s" % text)
+    return value
+
+
+def _rate(text):
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("a rate is between 0 and 1: %s" % text)
+    return value
+
+
+def build_parser():
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("--host", default="127.0.0.1", help="PLC address (default 127.0.0.1)")
+    connection.add_argument("--port", type=int, default=DEFAULT_PORT, help="FINS port (default 9600)")
+    connection.add_argument("--tcp", action="store_true", help="FINS/TCP instead of UDP")
+    connection.add_argument("--timeout", type=float, default=2.0, help="seconds per attempt (default 2)")
+    connection.add_argument("--retries", type=int, default=1, help="read retries (default 1)")
+    connection.add_argument("--plc-node", type=int, default=0, help="PLC FINS node (DA1)")
+    connection.add_argument("--client-node", type=int, default=None, help="own FINS node (SA1)")
+
+    parser = argparse.ArgumentParser(prog="scada-plc", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    sim = sub.add_parser("sim", help="run the PLC simulator")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=DEFAULT_PORT)
+    sim.add_argument("--tcp", action="store_true")
+    sim.add_argument("--plant", action="store_true", help="behave like the batching line")
+    sim.add_argument("--batch-seconds", type=float, default=30.0, help="plant mode: run time of a batch")
+    sim.add_argument("--failure-rate", type=_rate, default=0.0, help="plant mode: share of batches failing")
+    sim.add_argument("--fail-batch", type=int, action="append", default=[], metavar="N",
+                     help="plant mode: the N-th recipe taken fails (repeatable)")
+    sim.add_argument("--seed", type=int, default=None)
+    sim.add_argument("--fault-delay", type=float, default=1.0, help="seconds a delayed reply waits")
+    for kind in FAULT_KINDS:
+        sim.add_argument("--" + kind.replace("_", "-"), type=_rate, default=0.0, metavar="RATE",
+                         dest="fault_" + kind, help="fault: %s" % kind.replace("_", " "))
+
+    read = sub.add_parser("read", parents=[connection], help="read words")
+    read.add_argument("--json", action="store_true")
+    read.add_argument("address", help="e.g. D6000")
+    read.add_argument("count", type=int)
+
+    write = sub.add_parser("write", parents=[connection], help="write words")
+    write.add_argument("address", help="e.g. D7076")
+    write.add_argument("words", type=_word, nargs="+")
+
+    slot = sub.add_parser("slot", parents=[connection], help="read and decode one slot")
+    slot.add_argument("--slot", type=int, required=True, choices=range(1, 11), metavar="N")
+    slot.add_argument("--area", choices=("read", "write"), default="read")
+    slot.add_argument("--json", action="store_true")
+    return parser
+
+
+def run_simulator(args, out):
+    simulator = PlcSimulator(
+        host=args.host, port=args.port, protocol="tcp" if args.tcp else "udp", plant=args.plant,
+        batch_seconds=args.batch_seconds, failure_rate=args.failure_rate,
+        fail_batch_numbers=args.fail_batch, seed=args.seed, fault_delay=args.fault_delay,
+    )
+    for kind in FAULT_KINDS:
+        simulator.set_fault(kind, getattr(args, "fault_" + kind))
+    simulator.start()
+    print("listening on %s" % simulator.url, file=out, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        simulator.stop()
+
+
+def run_client(args, out):
+    client = FinsClient(
+        host=args.host, port=args.port, protocol="tcp" if args.tcp else "udp", timeout=args.timeout,
+        retries=args.retries, plc_node=args.plc_node, client_node=args.client_node,
+    )
+    with client:
+        if args.command == "read":
+            words = client.read_words(args.address, args.count)
+            if args.json:
+                print(json.dumps({"address": args.address.upper(), "words": words}), file=out)
+            else:
+                print(" ".join(str(word) for word in words), file=out)
+            return EXIT_OK
+        if args.command == "write":
+            client.write_words(args.address, args.words)
+            print("wrote %d word(s) at %s" % (len(args.words), args.address.upper()), file=out)
+            return EXIT_OK
+        layout, base = (
+            (default_read_layout(), READ_AREA_BASE) if args.area == "read"
+            else (default_write_layout(), WRITE_AREA_BASE)
+        )
+        reading = read_slot(client, layout, base, args.slot)
+        if args.json:
+            print(json.dumps(reading.as_dict()), file=out)
+        else:
+            for name, value in reading.fields.items():
+                print("%-40s %s" % (name, value), file=out)
+            for error in reading.errors:
+                print("INVALID: %s" % error, file=out)
+        return EXIT_OK if reading.valid else EXIT_INVALID_SLOT
+
+
+def main(argv=None, out=None, err=None):
+    out, err = out or sys.stdout, err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:
+        return EXIT_USAGE if exit_request.code else EXIT_OK
+    try:
+        if args.command == "sim":
+            return run_simulator(args, out)
+        return run_client(args, out)
+    except PlcEndCodeError as error:
+        print("scada-plc: %s" % error, file=err)
+        return EXIT_END_CODE
+    except (PlcConnectionError, PlcFrameError) as error:
+        print("scada-plc: %s" % error, file=err)
+        return EXIT_NO_REPLY
+    except (PlcError, ValueError, OSError) as error:
+        print("scada-plc: %s" % error, file=err)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

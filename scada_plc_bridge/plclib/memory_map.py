@@ -1,0 +1,306 @@
+"""Typed codec for PLC memory maps, and the plant's default map.
+
+A FieldSpec says where a value lives in a slot (word offset, length) and how
+it is stored (type, scale, word and byte order).  A SlotLayout decodes a
+slot's words into a dict and encodes a dict back into words; decoding then
+encoding gives the same words.  decode_and_validate() also checks a slot the
+way an integrator would before trusting it (id words, printable text, finite
+values in bounds) and reports every problem; it never "repairs" a value."""
+import math
+import struct
+
+from .exceptions import PlcValueError
+
+BOOL, INT, UINT, DINT, UDINT, REAL, BCD, ASCII = (
+    "BOOL", "INT", "UINT", "DINT", "UDINT", "REAL", "BCD", "ASCII",
+)
+TYPES = (BOOL, INT, UINT, DINT, UDINT, REAL, BCD, ASCII)
+HIGH_FIRST, LOW_FIRST = "high_first", "low_first"
+DEFAULT_LENGTH = {BOOL: 1, INT: 1, UINT: 1, BCD: 1, DINT: 2, UDINT: 2, REAL: 2}
+# struct formats of the 32-bit types, as one big-endian 4-byte value.
+_FORMAT_32 = {DINT: ">i", UDINT: ">I", REAL: ">f"}
+
+READ_AREA_BASE = 6000
+WRITE_AREA_BASE = 7000
+SLOT_STRIDE = 100
+SLOT_COUNT = 10
+SLOT_WORDS = 77
+HANDSHAKE_OFFSET = 76
+
+
+class FieldSpec:
+    __slots__ = (
+        "name", "offset", "data_type", "length", "scale", "word_order", "byte_order",
+        "expected", "min_value", "max_value", "label",
+    )
+
+    def __init__(
+        self, name, offset, data_type, length=None, scale=1, word_order=HIGH_FIRST,
+        byte_order=HIGH_FIRST, expected=None, min_value=None, max_value=None, label="",
+    ):
+        if data_type not in TYPES:
+            raise ValueError("%s: unknown data type %r" % (name, data_type))
+        if length is None:
+            if data_type == ASCII:
+                raise ValueError("%s: ASCII fields need a length in words" % name)
+            length = DEFAULT_LENGTH[data_type]
+        elif data_type != ASCII and length != DEFAULT_LENGTH[data_type]:
+            raise ValueError("%s: %s takes %d words" % (name, data_type, DEFAULT_LENGTH[data_type]))
+        if word_order not in (HIGH_FIRST, LOW_FIRST) or byte_order not in (HIGH_FIRST, LOW_FIRST):
+            raise ValueError("%s: orders are 'high_first' or 'low_first'" % name)
+        if not scale or scale <= 0:
+            raise ValueError("%s: scale must be positive" % name)
+        self.name, self.offset, self.data_type, self.length = name, int(offset), data_type, int(length)
+        self.scale, self.word_order, self.byte_order = scale, word_order, byte_order
+        self.expected, self.min_value, self.max_value = expected, min_value, max_value
+        self.label = label or name
+
+    def __repr__(self):
+        return "FieldSpec(%r, %d, %r)" % (self.name, self.offset, self.data_type)
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    # -- one field ---------------------------------------------------------
+    def decode(self, words):
+        if self.data_type == ASCII:
+            raw = b"".join(
+                struct.pack(">H" if self.byte_order == HIGH_FIRST else "<H", word) for word in words
+            )
+            return raw.rstrip(b"\x00").decode("latin-1")
+        if self.data_type in _FORMAT_32:
+            high, low = words if self.word_order == HIGH_FIRST else reversed(words)
+            (raw,) = struct.unpack(_FORMAT_32[self.data_type], struct.pack(">HH", high, low))
+        elif self.data_type == INT:
+            raw = words[0] - 0x10000 if words[0] & 0x8000 else words[0]
+        elif self.data_type == BCD:
+            raw = _from_bcd(words[0])
+        else:  # UINT, BOOL
+            raw = words[0]
+        if self.data_type == BOOL:
+            return raw if raw not in (0, 1) else bool(raw)  # 2+ is reported, not coerced
+        return raw if self.scale == 1 else raw / self.scale
+
+    def encode(self, value):
+        try:
+            if self.data_type == ASCII:
+                return self._encode_ascii(value or "")
+            if self.data_type == BOOL:
+                return [1 if value else 0]
+            if self.data_type == REAL:
+                raw = float(value) * self.scale
+            else:
+                raw = int(round(float(value or 0) * self.scale))
+            if self.data_type in _FORMAT_32:
+                high, low = struct.unpack(">HH", struct.pack(_FORMAT_32[self.data_type], raw))
+                return [high, low] if self.word_order == HIGH_FIRST else [low, high]
+            if self.data_type == INT:
+                return list(struct.unpack(">H", struct.pack(">h", raw)))
+            if self.data_type == BCD:
+                return [_to_bcd(raw)]
+            return list(struct.unpack(">H", struct.pack(">H", raw)))
+        except (struct.error, OverflowError, TypeError, ValueError) as error:
+            raise PlcValueError("%s: cannot store %r as %s: %s" % (self.name, value, self.data_type, error))
+
+    def _encode_ascii(self, text):
+        raw = text.encode("ascii")
+        if len(raw) > 2 * self.length:
+            raise PlcValueError("%s: %r is longer than %d characters" % (self.name, text, 2 * self.length))
+        raw = raw.ljust(2 * self.length, b"\x00")
+        fmt = ">%dH" if self.byte_order == HIGH_FIRST else "<%dH"
+        return list(struct.unpack(fmt % self.length, raw))
+
+    def problems(self, value):
+        """What is wrong with a decoded value, as sentences (empty: fine)."""
+        if self.data_type == BOOL and not isinstance(value, bool):
+            return ["%s: flag word holds %r, expected 0 or 1" % (self.label, value)]
+        if self.data_type == ASCII:
+            if any(not (32 <= ord(char) < 127) for char in value):
+                return ["%s: not printable text: %r" % (self.label, value)]
+            return []
+        if isinstance(value, float) and not math.isfinite(value):
+            return ["%s: not a finite number: %r" % (self.label, value)]
+        if self.expected is not None and value != self.expected:
+            return ["%s: expected %r, PLC reports %r" % (self.label, self.expected, value)]
+        if self.min_value is not None and value < self.min_value:
+            return ["%s: %r is below the minimum %r" % (self.label, value, self.min_value)]
+        if self.max_value is not None and value > self.max_value:
+            return ["%s: %r is above the maximum %r" % (self.label, value, self.max_value)]
+        return []
+
+
+def _from_bcd(word):
+    digits = "%04X" % word
+    if not digits.isdigit():
+        return -1  # not BCD: reported by validation through min_value
+    return int(digits)
+
+
+def _to_bcd(value):
+    if not 0 <= value <= 9999:
+        raise ValueError("BCD word holds 0..9999")
+    return int(str(value), 16)
+
+
+class SlotReading:
+    """A decoded slot and what validation found wrong with it."""
+
+    def __init__(self, slot, fields, errors, id_field="mo_id"):
+        self.slot, self.fields, self.errors = slot, fields, list(errors)
+        self.id_field = id_field
+
+    @property
+    def valid(self):
+        return not self.errors
+
+    @property
+    def is_empty(self):
+        """No batch in this slot (blank MO id): nothing to check or act on."""
+        return not self.fields.get(self.id_field)
+
+    def as_dict(self):
+        return {"slot": self.slot, "valid": self.valid, "errors": self.errors, "fields": self.fields}
+
+    def __repr__(self):
+        return "SlotReading(slot=%r, valid=%r, %s=%r)" % (
+            self.slot, self.valid, self.id_field, self.fields.get(self.id_field),
+        )
+
+
+class SlotLayout:
+    def __init__(self, fields, id_field="mo_id"):
+        self.fields = sorted(fields, key=lambda f: f.offset)
+        self.id_field = id_field
+        names, used = set(), {}
+        for spec in self.fields:
+            if spec.name in names:
+                raise ValueError("field %s appears twice" % spec.name)
+            names.add(spec.name)
+            for offset in range(spec.offset, spec.offset + spec.length):
+                if offset in used:
+                    raise ValueError("%s overlaps %s at +%d" % (spec.name, used[offset], offset))
+                used[offset] = spec.name
+        self.size_words = max(used) + 1 if used else 0
+        self.by_name = {spec.name: spec for spec in self.fields}
+
+    def decode(self, words):
+        if len(words) < self.size_words:
+            raise PlcValueError("slot needs %d words, got %d" % (self.size_words, len(words)))
+        return {
+            spec.name: spec.decode(words[spec.offset : spec.offset + spec.length]) for spec in self.fields
+        }
+
+    def encode(self, values):
+        unknown = set(values) - set(self.by_name)
+        if unknown:
+            raise PlcValueError("no such field in the map: %s" % ", ".join(sorted(unknown)))
+        words = [0] * self.size_words
+        for spec in self.fields:
+            words[spec.offset : spec.offset + spec.length] = spec.encode(values.get(spec.name))
+        return words
+
+    def decode_and_validate(self, words, slot=None):
+        fields = self.decode(words)
+        if not fields.get(self.id_field):
+            # An idle slot: ids and flags are still checked for garbage, but
+            # a blank slot of zeros is simply empty.
+            errors = [] if not any(words[: self.size_words]) else self._problems(fields, skip_expected=True)
+        else:
+            errors = self._problems(fields)
+        return SlotReading(slot, fields, errors, self.id_field)
+
+    def _problems(self, fields, skip_expected=False):
+        errors = []
+        for spec in self.fields:
+            if skip_expected and spec.expected is not None:
+                continue
+            errors.extend(spec.problems(fields[spec.name]))
+        return errors
+
+
+def slot_address(base, slot, stride=SLOT_STRIDE):
+    if slot < 1:
+        raise ValueError("slots are numbered from 1")
+    return base + stride * (slot - 1)
+
+
+def read_all_slots(client, layout, base=READ_AREA_BASE, count=SLOT_COUNT, stride=SLOT_STRIDE):
+    """All slots from ONE Memory Area Read (one consistent snapshot)."""
+    total = stride * (count - 1) + layout.size_words
+    words = client.read_words("D%d" % base, total)
+    return [
+        layout.decode_and_validate(words[stride * index : stride * index + layout.size_words], index + 1)
+        for index in range(count)
+    ]
+
+
+def read_slot(client, layout, base, slot, stride=SLOT_STRIDE):
+    words = client.read_words("D%d" % slot_address(base, slot, stride), layout.size_words)
+    return layout.decode_and_validate(words, slot)
+
+
+def write_slot(client, layout, base, slot, values, stride=SLOT_STRIDE):
+    """Encode `values` and write the whole slot in ONE Memory Area Write."""
+    words = layout.encode(values)
+    client.write_words("D%d" % slot_address(base, slot, stride), words)
+    return words
+
+
+# --- the plant's map --------------------------------------------------------
+# Material points in slot order: (tag, PLC id word).
+PLANT_SILOS = tuple(("silo_%s" % letter, 101 + index) for index, letter in enumerate("abcdefghijklm")) + (
+    ("lq114", 114),
+    ("lq115", 115),
+)
+# Generous physical bounds of one batch: the line mixes at most a few tonnes.
+MAX_BATCH_KG = 100000
+MAX_MATERIAL_KG = 100000
+
+
+def silo_id_key(tag):
+    return "silo_id_" + tag.replace("silo_", "")
+
+
+def _plant_fields(consumption_prefix, weight_key):
+    kg = dict(data_type=UDINT, scale=100, word_order=HIGH_FIRST, min_value=0)
+    fields = [
+        FieldSpec("batch_no", 0, INT, min_value=0, label="BATCH"),
+        FieldSpec("mo_id", 1, ASCII, 8, label="NO-MO"),
+        FieldSpec("bom", 9, ASCII, 8, label="NO-BoM"),
+        FieldSpec("finished_goods", 17, ASCII, 8, label="finished_goods"),
+        FieldSpec("quantity", 25, max_value=MAX_BATCH_KG, label="Quantity Goods_id", **kg),
+    ]
+    offset = 27
+    for tag, silo_id in PLANT_SILOS:
+        label = "SILO ID %d" % silo_id if tag.startswith("silo_") else "LQ ID %d" % silo_id
+        fields.append(FieldSpec(silo_id_key(tag), offset, INT, expected=silo_id, label=label))
+        fields.append(
+            FieldSpec(consumption_prefix + tag, offset + 1, max_value=MAX_MATERIAL_KG,
+                      label=label + " Consumption", **kg)
+        )
+        offset += 3
+    fields += [
+        FieldSpec("status_manufacturing", 72, BOOL, label="status manufaturing"),
+        FieldSpec("status_operation", 73, BOOL, label="Status Operation"),
+        FieldSpec(weight_key, 74, max_value=MAX_BATCH_KG, label="weight_finished_good", **kg),
+        FieldSpec("status_read_data", HANDSHAKE_OFFSET, BOOL, label="status_read_data"),
+    ]
+    return fields
+
+
+def default_read_fields():
+    """The plant's READ slot (PLC -> Odoo), D6000 + 100*(n-1)."""
+    return _plant_fields("actual_consumption_", "actual_weight_quantity_finished_goods")
+
+
+def default_write_fields():
+    """The plant's WRITE slot (Odoo -> PLC), D7000 + 100*(n-1)."""
+    return _plant_fields("consumption_", "weight_quantity_finished_goods")
+
+
+def default_read_layout():
+    return SlotLayout(default_read_fields())
+
+
+def default_write_layout():
+    return SlotLayout(default_write_fields())

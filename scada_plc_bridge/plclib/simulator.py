@@ -1,0 +1,442 @@
+"""A PLC simulator speaking FINS over UDP and FINS/TCP on loopback.
+
+It holds DM memory as 16-bit words and answers Memory Area Read/Write,
+Multiple Memory Area Read, Controller Data Read and Controller Status Read
+with the end codes a CS/CJ CPU gives for bad areas, out-of-range addresses
+and over-long commands.  In plant mode it behaves like the batching line:
+it takes recipes from WRITE slots (handshake word 0), marks them taken,
+runs each batch for `batch_seconds` while consumption grows, then reports
+it finished (or failed) in the matching READ slot.  Faults can be injected
+at a rate each, to test clients against a misbehaving network or PLC."""
+import logging
+import random
+import socket
+import struct
+import threading
+import time
+
+from .exceptions import PlcFrameError
+from .fins import commands, frame
+from .memory_map import (
+    DINT,
+    HANDSHAKE_OFFSET,
+    PLANT_SILOS,
+    READ_AREA_BASE,
+    REAL,
+    SLOT_COUNT,
+    SLOT_STRIDE,
+    UDINT,
+    WRITE_AREA_BASE,
+    default_read_layout,
+    default_write_layout,
+    slot_address,
+)
+
+_logger = logging.getLogger(__name__)
+
+DM_WORDS = 32768
+FAULT_KINDS = (
+    "drop",  # no reply
+    "delay",  # reply after fault_delay seconds (past a client's timeout)
+    "duplicate",  # the reply twice
+    "wrong_sid",  # a reply with another SID instead of the right one
+    "wrong_command",  # a reply echoing another command code
+    "end_code",  # an error end code (2201: not executable in current mode)
+    "warning_flag",  # normal completion with the 0x0040 non-fatal error flag
+    "truncated",  # the reply cut short
+    "garbage",  # random bytes instead of the reply
+    "torn",  # a 32-bit value being updated read half old, half new
+)
+PLANT_TICK_SECONDS = 0.05
+
+
+class AddressError(Exception):
+    def __init__(self, end_code):
+        super().__init__("end code %04X" % end_code)
+        self.end_code = end_code
+
+
+class DmMemory:
+    """DM words, thread-safe; what a changing 32-bit value looked like
+    before its last update is kept so a torn read can be served."""
+
+    def __init__(self, size=DM_WORDS):
+        self._words = [0] * size
+        self._lock = threading.Lock()
+        self.size = size
+
+    def _check(self, address, count):
+        if address < 0 or address >= self.size:
+            raise AddressError(0x1103)
+        if address + count > self.size:
+            raise AddressError(0x1104)
+
+    def read(self, address, count):
+        with self._lock:
+            self._check(address, count)
+            return self._words[address : address + count]
+
+    def write(self, address, words):
+        words = list(words)
+        with self._lock:
+            self._check(address, len(words))
+            self._words[address : address + len(words)] = words
+
+
+class PlantSlot:
+    """A batch the simulated line is running in one slot."""
+
+    def __init__(self, recipe, started, fails, deviations):
+        self.recipe, self.started, self.fails, self.deviations = recipe, started, fails, deviations
+        self.done = False
+
+
+class PlcSimulator:
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        protocol="udp",
+        plant=False,
+        batch_seconds=30.0,
+        failure_rate=0.0,
+        fail_batch_numbers=(),
+        seed=None,
+        fault_delay=1.0,
+        model="CJ2M-CPU31",
+        version="02.01",
+    ):
+        if protocol not in ("udp", "tcp"):
+            raise ValueError("protocol must be 'udp' or 'tcp'")
+        self.host, self.port, self.protocol = host, port, protocol
+        self.plant, self.batch_seconds, self.failure_rate = plant, batch_seconds, failure_rate
+        self.fail_batch_numbers = set(fail_batch_numbers)
+        self.fault_delay, self.model, self.version = fault_delay, model, version
+        self.memory = DmMemory()
+        self.node = 1
+        self.faults = {}
+        self.requests_served = 0
+        self.recipes_taken = 0
+        self._random = random.Random(seed)
+        self._random_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = []
+        self._socket = None
+        self._plant_slots = {}
+        self._torn_candidates = {}  # address of a high word -> its previous value
+        self._next_tcp_client_node = 2
+        self.read_layout, self.write_layout = default_read_layout(), default_write_layout()
+        self._32bit_offsets = [
+            spec.offset for spec in self.read_layout.fields if spec.data_type in (DINT, UDINT, REAL)
+        ]
+
+    # -- life cycle ------------------------------------------------------
+    def start(self):
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        kind = socket.SOCK_DGRAM if self.protocol == "udp" else socket.SOCK_STREAM
+        self._socket = socket.socket(family, kind)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((self.host, self.port))
+        self.port = self._socket.getsockname()[1]
+        self._socket.settimeout(0.1)
+        if self.protocol == "tcp":
+            self._socket.listen(8)
+            self._spawn(self._serve_tcp)
+        else:
+            self._spawn(self._serve_udp)
+        if self.plant:
+            self._spawn(self._run_plant)
+        return self
+
+    def stop(self):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    @property
+    def url(self):
+        return "%s://%s:%s" % (self.protocol, self.host, self.port)
+
+    def _spawn(self, target, *args):
+        thread = threading.Thread(target=target, args=args, daemon=True, name="plc-sim-%s" % target.__name__)
+        thread.start()
+        self._threads.append(thread)
+
+    # -- faults ------------------------------------------------------------
+    def set_fault(self, kind, rate):
+        if kind not in FAULT_KINDS:
+            raise ValueError("unknown fault %r; one of %s" % (kind, ", ".join(FAULT_KINDS)))
+        if rate:
+            self.faults[kind] = float(rate)
+        else:
+            self.faults.pop(kind, None)
+
+    def clear_faults(self):
+        self.faults.clear()
+
+    def _chance(self, kind):
+        rate = self.faults.get(kind)
+        if not rate:
+            return False
+        with self._random_lock:
+            return self._random.random() < rate
+
+    # -- slots, for tests and the demo ------------------------------------
+    def _slot_base(self, area, slot):
+        if area not in ("read", "write"):
+            raise ValueError("area is 'read' or 'write'")
+        return slot_address(READ_AREA_BASE if area == "read" else WRITE_AREA_BASE, slot)
+
+    def write_slot_values(self, area, slot, values):
+        layout = self.read_layout if area == "read" else self.write_layout
+        current = layout.decode(self.memory.read(self._slot_base(area, slot), layout.size_words))
+        current.update(values)
+        self.memory.write(self._slot_base(area, slot), layout.encode(current))
+
+    def read_slot_values(self, area, slot):
+        layout = self.read_layout if area == "read" else self.write_layout
+        return layout.decode(self.memory.read(self._slot_base(area, slot), layout.size_words))
+
+    # -- request handling ---------------------------------------------------
+    def handle(self, data):
+        """Reply frame (bytes) for one command frame, or None to stay silent."""
+        try:
+            request = frame.decode_command(data)
+        except PlcFrameError as error:
+            _logger.debug("ignoring a malformed command: %s", error)
+            return None
+        self.requests_served += 1
+        reply_header = frame.response_header(request.header)._replace(sa1=self.node)
+        end_code, payload = self._execute(request.command_code, request.payload)
+        return frame.encode_response(reply_header, request.command_code, end_code, payload)
+
+    def _execute(self, command_code, payload):
+        command_class = commands.COMMANDS.get(command_code)
+        if command_class is None:
+            return 0x0401, b""
+        try:
+            if command_class is commands.MemoryAreaRead:
+                request = command_class.decode_request(payload)
+                self._check_area(request.area)
+                if request.count > commands.MAX_READ_WORDS:
+                    return 0x1001, b""
+                words = self._torn(request.address, self.memory.read(request.address, request.count))
+                return 0, request.encode_response(words)
+            if command_class is commands.MemoryAreaWrite:
+                request = command_class.decode_request(payload)
+                self._check_area(request.area)
+                if len(request.words) > commands.MAX_WRITE_WORDS:
+                    return 0x1001, b""
+                self.memory.write(request.address, request.words)
+                return 0, b""
+            if command_class is commands.MultipleMemoryAreaRead:
+                request = command_class.decode_request(payload)
+                words = []
+                for area, address in request.items:
+                    self._check_area(area)
+                    words.extend(self.memory.read(address, 1))
+                return 0, request.encode_response(words)
+            if command_class is commands.ControllerDataRead:
+                return 0, command_class.encode_response(self.model, self.version)
+            return 0, command_class.encode_response()
+        except AddressError as error:
+            return error.end_code, b""
+        except PlcFrameError:
+            return 0x1004, b""
+
+    @staticmethod
+    def _check_area(area):
+        if area != commands.DM_AREA:
+            raise AddressError(0x1101)
+
+    def _torn(self, address, words):
+        """With the torn fault, serve one value under update half old, half new."""
+        if not self._chance("torn"):
+            return words
+        changing = [a for a in self._torn_candidates if address <= a < address + len(words)]
+        if changing:
+            with self._random_lock:
+                high_word_address = self._random.choice(changing)
+            words = list(words)
+            words[high_word_address - address] = self._torn_candidates[high_word_address]
+        return words
+
+    def _faulty_replies(self, reply):
+        """The datagrams to send for one reply, after fault injection:
+        a list of (delay seconds, bytes)."""
+        if self._chance("drop"):
+            return []
+        header = frame.decode_header(reply)
+        if self._chance("garbage"):
+            with self._random_lock:
+                return [(0, bytes(self._random.getrandbits(8) for _ in range(self._random.randint(1, 40))))]
+        if self._chance("truncated"):
+            with self._random_lock:
+                return [(0, reply[: self._random.randint(1, len(reply) - 1)])]
+        if self._chance("wrong_sid"):
+            return [(0, frame.encode_header(header._replace(sid=(header.sid + 1) % 256)) + reply[10:])]
+        if self._chance("wrong_command"):
+            command_code = struct.unpack_from(">H", reply, 10)[0]
+            return [(0, reply[:10] + struct.pack(">H", command_code ^ 0x0100) + reply[12:])]
+        if self._chance("end_code"):
+            return [(0, reply[:12] + struct.pack(">H", 0x2201))]
+        if self._chance("warning_flag"):
+            end_code = struct.unpack_from(">H", reply, 12)[0]
+            reply = reply[:12] + struct.pack(">H", end_code | 0x0040) + reply[14:]
+        if self._chance("delay"):
+            return [(self.fault_delay, reply)]
+        if self._chance("duplicate"):
+            return [(0, reply), (0, reply)]
+        return [(0, reply)]
+
+    def _send_later(self, delay, send, data):
+        def deliver():
+            if not self._stop.wait(delay):
+                try:
+                    send(data)
+                except OSError:
+                    pass
+
+        threading.Thread(target=deliver, daemon=True).start()
+
+    def _dispatch(self, data, send):
+        reply = self.handle(data)
+        if reply is None:
+            return
+        for delay, datagram in self._faulty_replies(reply):
+            if delay:
+                self._send_later(delay, send, datagram)
+            else:
+                send(datagram)
+
+    # -- servers ------------------------------------------------------------
+    def _serve_udp(self):
+        while not self._stop.is_set():
+            try:
+                data, peer = self._socket.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self._dispatch(data, lambda datagram, peer=peer: self._socket.sendto(datagram, peer))
+
+    def _serve_tcp(self):
+        while not self._stop.is_set():
+            try:
+                connection, _peer = self._socket.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self._spawn(self._serve_tcp_connection, connection)
+
+    def _serve_tcp_connection(self, connection):
+        connection.settimeout(0.1)
+        buffer = bytearray()
+        send_lock = threading.Lock()
+
+        def send_frame(data):
+            with send_lock:
+                connection.sendall(frame.encode_tcp(frame.TCP_FRAME_SEND, data))
+
+        try:
+            while not self._stop.is_set():
+                try:
+                    chunk = connection.recv(4096)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    return
+                buffer.extend(chunk)
+                while True:
+                    tcp_frame, used = frame.decode_tcp(buffer)
+                    if tcp_frame is None:
+                        break
+                    del buffer[:used]
+                    if tcp_frame.command == frame.TCP_CLIENT_NODE_REQUEST:
+                        client_node = struct.unpack(">I", tcp_frame.data)[0] or self._next_tcp_client_node
+                        self._next_tcp_client_node = self._next_tcp_client_node % 250 + 2
+                        with send_lock:
+                            connection.sendall(frame.encode_server_node_response(client_node, self.node))
+                    elif tcp_frame.command == frame.TCP_FRAME_SEND:
+                        self._dispatch(tcp_frame.data, send_frame)
+                    else:
+                        with send_lock:
+                            connection.sendall(frame.encode_tcp(frame.TCP_FRAME_SEND_ERROR, error_code=3))
+        except (OSError, PlcFrameError):
+            return
+        finally:
+            connection.close()
+
+    # -- plant mode ---------------------------------------------------------
+    def _run_plant(self):
+        while not self._stop.wait(PLANT_TICK_SECONDS):
+            self.plant_tick(time.monotonic())
+
+    def plant_tick(self, now):
+        """One scan of the simulated line."""
+        self._torn_candidates = {}
+        for slot in range(1, SLOT_COUNT + 1):
+            write_base = slot_address(WRITE_AREA_BASE, slot)
+            recipe = self.write_layout.decode(self.memory.read(write_base, self.write_layout.size_words))
+            if recipe["mo_id"] and recipe["status_read_data"] is False:
+                self._take_recipe(slot, recipe, now)
+            running = self._plant_slots.get(slot)
+            if running is not None and not running.done:
+                self._advance(slot, running, now)
+
+    def _take_recipe(self, slot, recipe, now):
+        self.recipes_taken += 1
+        with self._random_lock:
+            fails = self.recipes_taken in self.fail_batch_numbers or self._random.random() < self.failure_rate
+            deviations = {tag: self._random.uniform(-0.02, 0.02) for tag, _ in PLANT_SILOS}
+        self.memory.write(slot_address(WRITE_AREA_BASE, slot) + HANDSHAKE_OFFSET, [1])
+        self._plant_slots[slot] = PlantSlot(recipe, now, fails, deviations)
+        values = {key: recipe[key] for key in ("batch_no", "mo_id", "bom", "finished_goods", "quantity")}
+        for tag, silo_id in PLANT_SILOS:
+            values["silo_id_" + tag.replace("silo_", "")] = silo_id
+        self._write_read_slot(slot, values)
+        _logger.info("slot %d: took recipe %s (batch %s)", slot, recipe["mo_id"], recipe["batch_no"])
+
+    def _advance(self, slot, running, now):
+        progress = min(1.0, (now - running.started) / self.batch_seconds) if self.batch_seconds else 1.0
+        values = {}
+        for tag, _ in PLANT_SILOS:
+            planned = running.recipe["consumption_" + tag] or 0
+            values["actual_consumption_" + tag] = round(planned * progress * (1 + running.deviations[tag]), 2)
+        if running.fails and progress >= 0.5:
+            values["status_operation"] = True
+            running.done = True
+            _logger.info("slot %d: batch %s FAILED", slot, running.recipe["mo_id"])
+        elif progress >= 1.0:
+            values["status_manufacturing"] = True
+            values["actual_weight_quantity_finished_goods"] = round(
+                sum(values["actual_consumption_" + tag] for tag, _ in PLANT_SILOS), 2
+            )
+            running.done = True
+            _logger.info("slot %d: batch %s finished", slot, running.recipe["mo_id"])
+        self._write_read_slot(slot, values)
+
+    def _write_read_slot(self, slot, values):
+        base = slot_address(READ_AREA_BASE, slot)
+        before = self.memory.read(base, self.read_layout.size_words)
+        current = self.read_layout.decode(before)
+        if "mo_id" in values:  # a new batch: clear what the last one left
+            current = dict.fromkeys(current)
+        current.update(values)
+        after = self.read_layout.encode(current)
+        self.memory.write(base, after)
+        self._torn_candidates.update(
+            (base + offset, before[offset])
+            for offset in self._32bit_offsets
+            if before[offset] != after[offset]
+        )
