@@ -17,7 +17,7 @@ REFERENCE_DIR = os.path.join(os.path.dirname(os.path.dirname(ADDON_DIR)), "share
 
 @pytest.fixture(params=["udp", "tcp"])
 def simulator(request):
-    with PlcSimulator(protocol=request.param, seed=7, fault_delay=0.4) as sim:
+    with PlcSimulator(protocol=request.param, seed=7, fault_delay=0.12) as sim:
         yield sim
 
 

@@ -1,0 +1,109 @@
+"""The scada-plc command: in-process through main([...]) and once as a real
+process, against the simulator on 127.0.0.1."""
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from plclib import memory_map as mm
+from plclib.cli import main
+from plclib.simulator import PlcSimulator
+
+ADDON_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(params=["udp", "tcp"])
+def sim(request):
+    with PlcSimulator(protocol=request.param) as simulator:
+        yield simulator
+
+
+def target(sim):
+    return ["--port", str(sim.port), "--timeout", "0.5"] + (["--tcp"] if sim.protocol == "tcp" else [])
+
+
+def test_read_json(sim):
+    sim.memory.write(6025, [1, 34464])
+    code, out, _ = run("read", *target(sim), "--json", "D6025", "2")
+    assert code == 0
+    assert json.loads(out) == {"address": "D6025", "words": [1, 34464]}
+
+
+def test_write_then_read(sim):
+    assert run("write", *target(sim), "D7076", "1", "0x00FF")[0] == 0
+    assert sim.memory.read(7076, 2) == [1, 255]
+
+
+def test_slot_json_with_the_plant_keys(sim):
+    values = {"batch_no": 3, "mo_id": "WH/MO/00003", "quantity": 1000, "actual_consumption_silo_b": 150}
+    values.update({mm.silo_id_key(tag): silo_id for tag, silo_id in mm.PLANT_SILOS})
+    sim.write_slot_values("read", 3, values)
+    code, out, _ = run("slot", *target(sim), "--slot", "3", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["slot"] == 3 and result["valid"] is True and result["errors"] == []
+    fields = result["fields"]
+    assert fields["mo_id"] == "WH/MO/00003"
+    assert fields["actual_consumption_silo_b"] == 150
+    assert fields["status_manufacturing"] is False
+    assert {"silo_id_a", "silo_id_m", "silo_id_lq114", "actual_consumption_lq115",
+            "actual_weight_quantity_finished_goods", "status_read_data", "bom", "finished_goods"} <= set(fields)
+
+
+def test_invalid_slot_exits_5(sim):
+    sim.write_slot_values("read", 1, {"mo_id": "WH/MO/00001", "silo_id_a": 999})
+    code, out, _ = run("slot", *target(sim), "--slot", "1", "--json")
+    assert code == 5
+    assert json.loads(out)["valid"] is False
+
+
+def test_end_code_exits_3(sim):
+    code, _, err = run("read", *target(sim), "D40000", "1")
+    assert code == 3
+    assert "1103" in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_reply_exits_4():
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    code, _, err = run("read", "--port", str(port), "--timeout", "0.2", "--retries", "0", "D0", "1")
+    assert code == 4
+    assert "no reply" in err
+
+
+def test_usage_error_exits_2():
+    assert run("read", "D6000")[0] == 2
+    assert run("write", "D7000", "70000")[0] == 2
+
+
+def test_simulator_as_a_real_process():
+    environment = dict(os.environ, PYTHONPATH=ADDON_DIR)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plclib", "sim", "--host", "127.0.0.1", "--port", "0", "--plant"],
+        stdout=subprocess.PIPE, text=True, env=environment,
+    )
+    try:
+        line = process.stdout.readline().strip()
+        assert line.startswith("listening on udp://127.0.0.1:")
+        port = line.rsplit(":", 1)[1]
+        read = subprocess.run(
+            [sys.executable, "-m", "plclib", "read", "--port", port, "--json", "D7076", "1"],
+            capture_output=True, text=True, env=environment, timeout=30,
+        )
+        assert read.returncode == 0, read.stderr
+        assert json.loads(read.stdout)["words"] == [0]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

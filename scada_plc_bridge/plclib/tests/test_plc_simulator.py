@@ -1,0 +1,153 @@
+"""The simulator over real UDP and TCP sockets on 127.0.0.1: end codes like
+a CS/CJ CPU, plant mode like the line, and each fault kind, against which
+the client returns the right data or raises the right error, never wrong
+data."""
+import time
+
+import pytest
+
+from plclib import memory_map as mm
+from plclib.client import FinsClient
+from plclib.exceptions import PlcEndCodeError, PlcError, PlcTimeoutError
+from plclib.fins import commands
+from plclib.simulator import PlcSimulator
+
+
+def client_for(sim, **kwargs):
+    options = dict(port=sim.port, protocol=sim.protocol, timeout=0.25, retries=3)
+    options.update(kwargs)
+    return FinsClient(**options)
+
+
+def test_controller_data_and_status(simulator):
+    with client_for(simulator) as client:
+        assert client.controller_data_read()["model"] == "CJ2M-CPU31"
+        assert client.controller_status_read()["mode"] == "run"
+
+
+@pytest.mark.parametrize(
+    "request_,end_code",
+    [
+        (commands.MemoryAreaRead(0xB1, 0, 1), 0x1101),  # area not in this PLC
+        (commands.MemoryAreaRead(0x82, 40000, 1), 0x1103),  # start beyond DM
+        (commands.MemoryAreaRead(0x82, 32760, 20), 0x1104),  # runs past the end
+        (commands.MemoryAreaRead(0x82, 0, 1000), 0x1001),  # over-long
+        (commands.MemoryAreaWrite(0x82, 0, [0] * 998), 0x1001),
+    ],
+)
+def test_end_codes_for_bad_requests(simulator, request_, end_code):
+    with client_for(simulator) as client, pytest.raises(PlcEndCodeError) as caught:
+        client.execute(request_)
+    assert caught.value.end_code == end_code
+
+
+def test_multiple_memory_area_read(simulator):
+    simulator.memory.write(6076, [1])
+    simulator.memory.write(6176, [0])
+    with client_for(simulator) as client:
+        assert client.read_multiple(["D6076", "D6176"]) == [1, 0]
+
+
+def _recipe(mo_id, batch_no=1):
+    return {
+        "batch_no": batch_no, "mo_id": mo_id, "bom": "JF SUPER 2A 25", "finished_goods": "JF SUPER 2A 25",
+        "quantity": 1000, "consumption_silo_a": 600, "consumption_lq114": 40,
+    }
+
+
+def _wait_for(predicate, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_plant_mode_takes_a_recipe_and_finishes_the_batch(protocol):
+    with PlcSimulator(protocol=protocol, plant=True, batch_seconds=0.5, seed=1) as sim, client_for(sim) as client:
+        write_layout, read_layout = mm.default_write_layout(), mm.default_read_layout()
+        mm.write_slot(client, write_layout, mm.WRITE_AREA_BASE, 2, _recipe("WH/MO/00002"))
+        # The PLC marks the recipe taken (handshake word 1) ...
+        assert _wait_for(lambda: client.read_words("D7176", 1) == [1])
+        # ... then reports the batch running, then finished, in READ slot 2.
+        assert _wait_for(lambda: mm.read_all_slots(client, read_layout)[1].fields["status_manufacturing"] is True)
+        reading = mm.read_all_slots(client, read_layout)[1]
+        assert reading.valid, reading.errors
+        assert reading.fields["mo_id"] == "WH/MO/00002"
+        assert reading.fields["status_operation"] is False
+        assert abs(reading.fields["actual_consumption_silo_a"] - 600) <= 600 * 0.02
+        assert reading.fields["actual_weight_quantity_finished_goods"] == pytest.approx(
+            reading.fields["actual_consumption_silo_a"] + reading.fields["actual_consumption_lq114"]
+        )
+
+
+def test_plant_mode_fails_the_chosen_batch():
+    with PlcSimulator(plant=True, batch_seconds=0.3, fail_batch_numbers=[2]) as sim:
+        sim.write_slot_values("write", 1, _recipe("WH/MO/00001"))
+        assert _wait_for(lambda: sim.read_slot_values("read", 1)["status_manufacturing"] is True)
+        sim.write_slot_values("write", 2, _recipe("WH/MO/00002", 2))
+        assert _wait_for(lambda: sim.read_slot_values("read", 2)["status_operation"] is True)
+        assert sim.read_slot_values("read", 2)["status_manufacturing"] is False
+
+
+# --- faults -------------------------------------------------------------------
+def _prepared(sim):
+    sim.write_slot_values(
+        "read", 1, {"batch_no": 1, "mo_id": "WH/MO/00011", "quantity": 1000, "actual_consumption_silo_a": 599.5}
+    )
+    return sim.memory.read(6000, 977)
+
+
+@pytest.mark.parametrize("kind", ["drop", "delay", "duplicate", "wrong_sid", "wrong_command", "truncated", "garbage"])
+def test_transport_faults_give_right_data_or_an_error(simulator, kind):
+    expected = _prepared(simulator)
+    simulator.set_fault(kind, 0.5)
+    outcomes = {"ok": 0, "error": 0}
+    # Loopback answers in well under a millisecond: a short timeout keeps this quick.
+    with client_for(simulator, timeout=0.06) as client:
+        for _ in range(12):
+            try:
+                words = client.read_words("D6000", 977)
+            except PlcError:
+                outcomes["error"] += 1
+                continue
+            assert words == expected  # never wrong data
+            outcomes["ok"] += 1
+    assert outcomes["ok"] > 0
+
+
+def test_every_fault_answered_with_silence_ends_in_a_timeout(simulator):
+    simulator.set_fault("drop", 1.0)
+    with client_for(simulator, retries=1) as client, pytest.raises(PlcTimeoutError):
+        client.read_words("D6000", 1)
+
+
+def test_error_end_code_fault_raises(simulator):
+    simulator.set_fault("end_code", 1.0)
+    with client_for(simulator) as client, pytest.raises(PlcEndCodeError) as caught:
+        client.read_words("D6000", 1)
+    assert caught.value.end_code == 0x2201
+
+
+def test_warning_flag_fault_returns_data_with_a_warning(simulator):
+    expected = _prepared(simulator)
+    simulator.set_fault("warning_flag", 1.0)
+    with client_for(simulator) as client:
+        assert client.read_words("D6000", 977) == expected
+        assert client.last_warning
+
+
+def test_torn_reads_only_touch_values_under_update():
+    with PlcSimulator(plant=True, batch_seconds=3.0, seed=3) as sim, client_for(sim) as client:
+        sim.set_fault("torn", 1.0)
+        layout = mm.default_read_layout()
+        sim.write_slot_values("write", 1, dict(_recipe("WH/MO/00001"), consumption_silo_a=2000))
+        # While the batch runs, a torn read can show a value between two updates ...
+        assert _wait_for(lambda: sim.read_slot_values("read", 1)["status_manufacturing"] is True, 6)
+        # ... once it is finished nothing changes, so what the client reads is final.
+        time.sleep(0.1)
+        final = sim.read_slot_values("read", 1)
+        for _ in range(5):
+            assert mm.read_all_slots(client, layout)[0].fields == final
