@@ -63,9 +63,7 @@ def main(argv=None):
         ADDON / "README.rst": readme,
         ADDON / "static" / "description" / "index.html": build_index_html(readme),
     }
-    outdated = [
-        path for path, text in targets.items() if not path.exists() or path.read_text() != text
-    ]
+    outdated = [path for path, text in targets.items() if not path.exists() or path.read_text() != text]
     if args.check:
         for path in outdated:
             print("outdated: %s (run python scripts/gen_addon_readme.py)" % path, file=sys.stderr)

@@ -2,6 +2,7 @@
 
 Exit codes: 0 ok, 2 usage, 3 PLC error end code, 4 no (valid) reply within
 the timeout, 5 slot decoded but invalid."""
+
 import argparse
 import json
 import sys
@@ -56,13 +57,25 @@ def build_parser():
     sim.add_argument("--plant", action="store_true", help="behave like the batching line")
     sim.add_argument("--batch-seconds", type=float, default=30.0, help="plant mode: run time of a batch")
     sim.add_argument("--failure-rate", type=_rate, default=0.0, help="plant mode: share of batches failing")
-    sim.add_argument("--fail-batch", type=int, action="append", default=[], metavar="N",
-                     help="plant mode: the N-th recipe taken fails (repeatable)")
+    sim.add_argument(
+        "--fail-batch",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="plant mode: the N-th recipe taken fails (repeatable)",
+    )
     sim.add_argument("--seed", type=int, default=None)
     sim.add_argument("--fault-delay", type=float, default=1.0, help="seconds a delayed reply waits")
     for kind in FAULT_KINDS:
-        sim.add_argument("--" + kind.replace("_", "-"), type=_rate, default=0.0, metavar="RATE",
-                         dest="fault_" + kind, help="fault: %s" % kind.replace("_", " "))
+        sim.add_argument(
+            "--" + kind.replace("_", "-"),
+            type=_rate,
+            default=0.0,
+            metavar="RATE",
+            dest="fault_" + kind,
+            help="fault: %s" % kind.replace("_", " "),
+        )
 
     read = sub.add_parser("read", parents=[connection], help="read words")
     read.add_argument("--json", action="store_true")
@@ -82,9 +95,15 @@ def build_parser():
 
 def run_simulator(args, out):
     simulator = PlcSimulator(
-        host=args.host, port=args.port, protocol="tcp" if args.tcp else "udp", plant=args.plant,
-        batch_seconds=args.batch_seconds, failure_rate=args.failure_rate,
-        fail_batch_numbers=args.fail_batch, seed=args.seed, fault_delay=args.fault_delay,
+        host=args.host,
+        port=args.port,
+        protocol="tcp" if args.tcp else "udp",
+        plant=args.plant,
+        batch_seconds=args.batch_seconds,
+        failure_rate=args.failure_rate,
+        fail_batch_numbers=args.fail_batch,
+        seed=args.seed,
+        fault_delay=args.fault_delay,
     )
     for kind in FAULT_KINDS:
         simulator.set_fault(kind, getattr(args, "fault_" + kind))
@@ -101,8 +120,13 @@ def run_simulator(args, out):
 
 def run_client(args, out):
     client = FinsClient(
-        host=args.host, port=args.port, protocol="tcp" if args.tcp else "udp", timeout=args.timeout,
-        retries=args.retries, plc_node=args.plc_node, client_node=args.client_node,
+        host=args.host,
+        port=args.port,
+        protocol="tcp" if args.tcp else "udp",
+        timeout=args.timeout,
+        retries=args.retries,
+        plc_node=args.plc_node,
+        client_node=args.client_node,
     )
     with client:
         if args.command == "read":
@@ -117,7 +141,8 @@ def run_client(args, out):
             print("wrote %d word(s) at %s" % (len(args.words), args.address.upper()), file=out)
             return EXIT_OK
         layout, base = (
-            (default_read_layout(), READ_AREA_BASE) if args.area == "read"
+            (default_read_layout(), READ_AREA_BASE)
+            if args.area == "read"
             else (default_write_layout(), WRITE_AREA_BASE)
         )
         reading = read_slot(client, layout, base, args.slot)

@@ -6,6 +6,7 @@ in the socket (a late reply to an earlier request, a duplicate, a foreign or
 broken datagram) is discarded and the client keeps waiting for its own
 reply until the timeout.  Reads are retried `retries` times, so a dead PLC
 costs at most timeout x (retries + 1)."""
+
 import itertools
 import logging
 import threading
@@ -99,9 +100,16 @@ class FinsClient:
                 self.transport.open(self.timeout)
                 client_node, plc_node = self._nodes()
                 header = frame.FinsHeader(
-                    frame.ICF_COMMAND, 0, frame.DEFAULT_GCT,
-                    self.plc_net, plc_node, self.plc_unit,
-                    self.client_net, client_node, 0, next(self._sids),
+                    frame.ICF_COMMAND,
+                    0,
+                    frame.DEFAULT_GCT,
+                    self.plc_net,
+                    plc_node,
+                    self.plc_unit,
+                    self.client_net,
+                    client_node,
+                    0,
+                    next(self._sids),
                 )
                 self.round_trips += 1
                 self.transport.send(frame.encode_command(header, command.code, command.encode()))
@@ -129,7 +137,14 @@ class FinsClient:
                 )
             raise PlcTimeoutError(
                 "no reply from %s://%s:%s within %.1f s (%d attempt%s)"
-                % (self.protocol, self.host, self.port, self.timeout, retries + 1, "s" if retries else "")
+                % (
+                    self.protocol,
+                    self.host,
+                    self.port,
+                    self.timeout,
+                    retries + 1,
+                    "s" if retries else "",
+                )
             )
 
     def _check_end_code(self, raw_end_code, command_code):

@@ -132,6 +132,4 @@ class PlcEndCodeError(PlcError):
         self.relay_error = bool(raw_end_code & RELAY_ERROR_FLAG)
         command = " to command %04X" % command_code if command_code is not None else ""
         relay = " (reported by a relay node)" if self.relay_error else ""
-        super().__init__(
-            "PLC error end code %04X%s: %s%s" % (self.end_code, command, self.meaning, relay)
-        )
+        super().__init__("PLC error end code %04X%s: %s%s" % (self.end_code, command, self.meaning, relay))

@@ -6,13 +6,21 @@ slot's words into a dict and encodes a dict back into words; decoding then
 encoding gives the same words.  decode_and_validate() also checks a slot the
 way an integrator would before trusting it (id words, printable text, finite
 values in bounds) and reports every problem; it never "repairs" a value."""
+
 import math
 import struct
 
 from .exceptions import PlcValueError
 
 BOOL, INT, UINT, DINT, UDINT, REAL, BCD, ASCII = (
-    "BOOL", "INT", "UINT", "DINT", "UDINT", "REAL", "BCD", "ASCII",
+    "BOOL",
+    "INT",
+    "UINT",
+    "DINT",
+    "UDINT",
+    "REAL",
+    "BCD",
+    "ASCII",
 )
 TYPES = (BOOL, INT, UINT, DINT, UDINT, REAL, BCD, ASCII)
 HIGH_FIRST, LOW_FIRST = "high_first", "low_first"
@@ -30,13 +38,32 @@ HANDSHAKE_OFFSET = 76
 
 class FieldSpec:
     __slots__ = (
-        "name", "offset", "data_type", "length", "scale", "word_order", "byte_order",
-        "expected", "min_value", "max_value", "label",
+        "name",
+        "offset",
+        "data_type",
+        "length",
+        "scale",
+        "word_order",
+        "byte_order",
+        "expected",
+        "min_value",
+        "max_value",
+        "label",
     )
 
     def __init__(
-        self, name, offset, data_type, length=None, scale=1, word_order=HIGH_FIRST,
-        byte_order=HIGH_FIRST, expected=None, min_value=None, max_value=None, label="",
+        self,
+        name,
+        offset,
+        data_type,
+        length=None,
+        scale=1,
+        word_order=HIGH_FIRST,
+        byte_order=HIGH_FIRST,
+        expected=None,
+        min_value=None,
+        max_value=None,
+        label="",
     ):
         if data_type not in TYPES:
             raise ValueError("%s: unknown data type %r" % (name, data_type))
@@ -50,7 +77,12 @@ class FieldSpec:
             raise ValueError("%s: orders are 'high_first' or 'low_first'" % name)
         if not scale or scale <= 0:
             raise ValueError("%s: scale must be positive" % name)
-        self.name, self.offset, self.data_type, self.length = name, int(offset), data_type, int(length)
+        self.name, self.offset, self.data_type, self.length = (
+            name,
+            int(offset),
+            data_type,
+            int(length),
+        )
         self.scale, self.word_order, self.byte_order = scale, word_order, byte_order
         self.expected, self.min_value, self.max_value = expected, min_value, max_value
         self.label = label or name
@@ -159,11 +191,19 @@ class SlotReading:
         return not self.fields.get(self.id_field)
 
     def as_dict(self):
-        return {"slot": self.slot, "valid": self.valid, "errors": self.errors, "fields": self.fields}
+        return {
+            "slot": self.slot,
+            "valid": self.valid,
+            "errors": self.errors,
+            "fields": self.fields,
+        }
 
     def __repr__(self):
         return "SlotReading(slot=%r, valid=%r, %s=%r)" % (
-            self.slot, self.valid, self.id_field, self.fields.get(self.id_field),
+            self.slot,
+            self.valid,
+            self.id_field,
+            self.fields.get(self.id_field),
         )
 
 
@@ -275,8 +315,13 @@ def _plant_fields(consumption_prefix, weight_key):
         label = "SILO ID %d" % silo_id if tag.startswith("silo_") else "LQ ID %d" % silo_id
         fields.append(FieldSpec(silo_id_key(tag), offset, INT, expected=silo_id, label=label))
         fields.append(
-            FieldSpec(consumption_prefix + tag, offset + 1, max_value=MAX_MATERIAL_KG,
-                      label=label + " Consumption", **kg)
+            FieldSpec(
+                consumption_prefix + tag,
+                offset + 1,
+                max_value=MAX_MATERIAL_KG,
+                label=label + " Consumption",
+                **kg,
+            )
         )
         offset += 3
     fields += [

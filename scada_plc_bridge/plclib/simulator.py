@@ -8,6 +8,7 @@ it takes recipes from WRITE slots (handshake word 0), marks them taken,
 runs each batch for `batch_seconds` while consumption grows, then reports
 it finished (or failed) in the matching READ slot.  Faults can be injected
 at a rate each, to test clients against a misbehaving network or PLC."""
+
 import logging
 import random
 import socket
@@ -24,7 +25,6 @@ from .memory_map import (
     READ_AREA_BASE,
     REAL,
     SLOT_COUNT,
-    SLOT_STRIDE,
     UDINT,
     WRITE_AREA_BASE,
     default_read_layout,
@@ -278,7 +278,12 @@ class PlcSimulator:
         header = frame.decode_header(reply)
         if self._chance("garbage"):
             with self._random_lock:
-                return [(0, bytes(self._random.getrandbits(8) for _ in range(self._random.randint(1, 40))))]
+                return [
+                    (
+                        0,
+                        bytes(self._random.getrandbits(8) for _ in range(self._random.randint(1, 40))),
+                    )
+                ]
         if self._chance("truncated"):
             with self._random_lock:
                 return [(0, reply[: self._random.randint(1, len(reply) - 1)])]

@@ -1,6 +1,7 @@
 """Moving FINS frames over UDP or FINS/TCP.  A transport sends one FINS
 frame and hands back the next one received; it knows nothing of SIDs or
 commands (the client checks those)."""
+
 import socket
 import time
 

@@ -1,6 +1,7 @@
 """FINS commands: one class per command, each encoding its request payload
 and decoding its response payload (and the reverse, for the simulator).
 Word data is big-endian, as FINS sends it."""
+
 import re
 import struct
 
@@ -82,9 +83,7 @@ class MemoryAreaWrite:
         self.area, self.address, self.words = area, address, list(words)
 
     def encode(self):
-        return struct.pack(">BHBH", self.area, self.address, 0, len(self.words)) + _pack_words(
-            self.words
-        )
+        return struct.pack(">BHBH", self.area, self.address, 0, len(self.words)) + _pack_words(self.words)
 
     @classmethod
     def decode_request(cls, payload):
@@ -116,20 +115,13 @@ class MultipleMemoryAreaRead:
     def decode_request(cls, payload):
         if not payload or len(payload) % 4:
             raise PlcFrameError("multiple memory area read takes 4 bytes per item")
-        return cls(
-            (area, address)
-            for area, address, _bit in struct.iter_unpack(">BHB", payload)
-        )
+        return cls((area, address) for area, address, _bit in struct.iter_unpack(">BHB", payload))
 
     def decode_response(self, payload):
         if len(payload) != 3 * len(self.items):
-            raise PlcFrameError(
-                "asked for %d items, reply holds %d bytes" % (len(self.items), len(payload))
-            )
+            raise PlcFrameError("asked for %d items, reply holds %d bytes" % (len(self.items), len(payload)))
         words = []
-        for (area, _address), (reply_area, word) in zip(
-            self.items, struct.iter_unpack(">BH", payload)
-        ):
+        for (area, _address), (reply_area, word) in zip(self.items, struct.iter_unpack(">BH", payload)):
             if reply_area != area:
                 raise PlcFrameError("item area %02X echoed as %02X" % (area, reply_area))
             words.append(word)
@@ -189,5 +181,11 @@ class ControllerStatusRead:
 
 COMMANDS = {
     cls.code: cls
-    for cls in (MemoryAreaRead, MemoryAreaWrite, MultipleMemoryAreaRead, ControllerDataRead, ControllerStatusRead)
+    for cls in (
+        MemoryAreaRead,
+        MemoryAreaWrite,
+        MultipleMemoryAreaRead,
+        ControllerDataRead,
+        ControllerStatusRead,
+    )
 }

@@ -3,6 +3,7 @@
 No I/O here.  Decoders take what they were given and either return a
 result, return None for "need more bytes" (TCP stream) or raise
 PlcFrameError for bytes that can never become a valid frame."""
+
 import struct
 from collections import namedtuple
 
@@ -49,7 +50,16 @@ def response_header(command_header):
     """Header of the reply to a command: addresses swapped, same SID."""
     h = command_header
     return FinsHeader(
-        ICF_COMMAND | ICF_RESPONSE_BIT, 0, DEFAULT_GCT, h.sna, h.sa1, h.sa2, h.dna, h.da1, h.da2, h.sid
+        ICF_COMMAND | ICF_RESPONSE_BIT,
+        0,
+        DEFAULT_GCT,
+        h.sna,
+        h.sa1,
+        h.sa2,
+        h.dna,
+        h.da1,
+        h.da2,
+        h.sid,
     )
 
 

@@ -1,5 +1,6 @@
 """plclib tests run without Odoo: put the addon folder on sys.path so
 `import plclib` finds the package without importing the addon."""
+
 import os
 import sys
 

@@ -1,5 +1,6 @@
 """FinsClient against a PLC peer the test drives by hand over a real UDP
 socket on 127.0.0.1: what it accepts, what it discards, what it raises."""
+
 import socket
 import struct
 import threading
@@ -86,7 +87,10 @@ def test_stale_reply_in_the_socket_is_not_returned(peer_factory):
 
 def test_reply_echoing_another_command_is_discarded(peer_factory):
     peer = peer_factory(
-        lambda request: [reply(request, payload=words(1), command_code=0x0102), reply(request, payload=words(7))]
+        lambda request: [
+            reply(request, payload=words(1), command_code=0x0102),
+            reply(request, payload=words(7)),
+        ]
     )
     with FinsClient(port=peer.port, timeout=1) as client:
         assert client.read_words("D6000", 1) == [7]

@@ -1,5 +1,6 @@
 """Golden FINS frames, written by hand from Omron's FINS reference (W342:
 header 5-1, commands 5-3, FINS/TCP 7-4), checked both ways."""
+
 import pytest
 
 from plclib.exceptions import PlcFrameError
@@ -19,7 +20,10 @@ GOLDEN_COMMANDS = [
     # Memory Area Write: D7076 (1BA4), one word, value 0001.
     (commands.MemoryAreaWrite(0x82, 7076, [1]), "01 02 82 1B A4 00 00 01 00 01"),
     # Multiple Memory Area Read: D6076 (17BC) and D6176 (1820).
-    (commands.MultipleMemoryAreaRead([(0x82, 6076), (0x82, 6176)]), "01 04 82 17 BC 00 82 18 20 00"),
+    (
+        commands.MultipleMemoryAreaRead([(0x82, 6076), (0x82, 6176)]),
+        "01 04 82 17 BC 00 82 18 20 00",
+    ),
     (commands.ControllerDataRead(), "05 01"),
     (commands.ControllerStatusRead(), "06 01"),
 ]
@@ -63,7 +67,12 @@ def test_controller_data_response():
 def test_controller_status_response():
     payload = hexbytes("01 04 00 00 00 40 00 00 00 00") + bytes(16)
     status = commands.ControllerStatusRead().decode_response(payload)
-    assert status == {"status": "run", "mode": "run", "fatal_error_flags": 0, "non_fatal_error_flags": 0x40}
+    assert status == {
+        "status": "run",
+        "mode": "run",
+        "fatal_error_flags": 0,
+        "non_fatal_error_flags": 0x40,
+    }
 
 
 @pytest.mark.parametrize(
@@ -131,7 +140,12 @@ def test_tcp_handshake_refusal_names_the_reason():
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("D6000", (0x82, 6000)), ("dm7076", (0x82, 7076)), ("W10", (0xB1, 10)), ("CIO 100", (0xB0, 100))],
+    [
+        ("D6000", (0x82, 6000)),
+        ("dm7076", (0x82, 7076)),
+        ("W10", (0xB1, 10)),
+        ("CIO 100", (0xB0, 100)),
+    ],
 )
 def test_addresses_parse(text, expected):
     assert commands.parse_address(text) == expected

@@ -1,6 +1,7 @@
 """The memory-map codec: every type round-trips, the default map is the
 plant's, the live captures decode to what the plant saw, and validation
 reports inconsistent slots instead of repairing them."""
+
 import csv
 import glob
 import json
@@ -85,9 +86,18 @@ def test_default_layouts_have_the_plant_shape():
         assert len(layout.fields) == 39
         assert layout.size_words == mm.SLOT_WORDS == 77
     read_names = set(mm.default_read_layout().by_name)
-    assert {"silo_id_a", "actual_consumption_silo_m", "silo_id_lq115", "actual_consumption_lq114"} <= read_names
+    assert {
+        "silo_id_a",
+        "actual_consumption_silo_m",
+        "silo_id_lq115",
+        "actual_consumption_lq114",
+    } <= read_names
     write_names = set(mm.default_write_layout().by_name)
-    assert {"consumption_silo_a", "consumption_lq115", "weight_quantity_finished_goods"} <= write_names
+    assert {
+        "consumption_silo_a",
+        "consumption_lq115",
+        "weight_quantity_finished_goods",
+    } <= write_names
 
 
 def _dm_offsets(dm, base):

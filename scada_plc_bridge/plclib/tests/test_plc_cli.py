@@ -1,5 +1,6 @@
 """The scada-plc command: in-process through main([...]) and once as a real
 process, against the simulator on 127.0.0.1."""
+
 import io
 import json
 import os
@@ -45,7 +46,12 @@ def test_write_then_read(sim):
 
 
 def test_slot_json_with_the_plant_keys(sim):
-    values = {"batch_no": 3, "mo_id": "WH/MO/00003", "quantity": 1000, "actual_consumption_silo_b": 150}
+    values = {
+        "batch_no": 3,
+        "mo_id": "WH/MO/00003",
+        "quantity": 1000,
+        "actual_consumption_silo_b": 150,
+    }
     values.update({mm.silo_id_key(tag): silo_id for tag, silo_id in mm.PLANT_SILOS})
     sim.write_slot_values("read", 3, values)
     code, out, _ = run("slot", *target(sim), "--slot", "3", "--json")
@@ -56,8 +62,16 @@ def test_slot_json_with_the_plant_keys(sim):
     assert fields["mo_id"] == "WH/MO/00003"
     assert fields["actual_consumption_silo_b"] == 150
     assert fields["status_manufacturing"] is False
-    assert {"silo_id_a", "silo_id_m", "silo_id_lq114", "actual_consumption_lq115",
-            "actual_weight_quantity_finished_goods", "status_read_data", "bom", "finished_goods"} <= set(fields)
+    assert {
+        "silo_id_a",
+        "silo_id_m",
+        "silo_id_lq114",
+        "actual_consumption_lq115",
+        "actual_weight_quantity_finished_goods",
+        "status_read_data",
+        "bom",
+        "finished_goods",
+    } <= set(fields)
 
 
 def test_invalid_slot_exits_5(sim):
@@ -92,7 +106,9 @@ def test_simulator_as_a_real_process():
     environment = dict(os.environ, PYTHONPATH=ADDON_DIR)
     process = subprocess.Popen(
         [sys.executable, "-m", "plclib", "sim", "--host", "127.0.0.1", "--port", "0", "--plant"],
-        stdout=subprocess.PIPE, text=True, env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
     )
     try:
         line = process.stdout.readline().strip()
@@ -100,7 +116,10 @@ def test_simulator_as_a_real_process():
         port = line.rsplit(":", 1)[1]
         read = subprocess.run(
             [sys.executable, "-m", "plclib", "read", "--port", port, "--json", "D7076", "1"],
-            capture_output=True, text=True, env=environment, timeout=30,
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=30,
         )
         assert read.returncode == 0, read.stderr
         assert json.loads(read.stdout)["words"] == [0]

@@ -2,6 +2,7 @@
 a CS/CJ CPU, plant mode like the line, and each fault kind, against which
 the client returns the right data or raises the right error, never wrong
 data."""
+
 import time
 
 import pytest
@@ -50,8 +51,13 @@ def test_multiple_memory_area_read(simulator):
 
 def _recipe(mo_id, batch_no=1):
     return {
-        "batch_no": batch_no, "mo_id": mo_id, "bom": "JF SUPER 2A 25", "finished_goods": "JF SUPER 2A 25",
-        "quantity": 1000, "consumption_silo_a": 600, "consumption_lq114": 40,
+        "batch_no": batch_no,
+        "mo_id": mo_id,
+        "bom": "JF SUPER 2A 25",
+        "finished_goods": "JF SUPER 2A 25",
+        "quantity": 1000,
+        "consumption_silo_a": 600,
+        "consumption_lq114": 40,
     }
 
 
@@ -66,13 +72,17 @@ def _wait_for(predicate, seconds=5.0):
 
 @pytest.mark.parametrize("protocol", ["udp", "tcp"])
 def test_plant_mode_takes_a_recipe_and_finishes_the_batch(protocol):
-    with PlcSimulator(protocol=protocol, plant=True, batch_seconds=0.5, seed=1) as sim, client_for(sim) as client:
+    with PlcSimulator(protocol=protocol, plant=True, batch_seconds=0.5, seed=1) as sim, client_for(
+        sim
+    ) as client:
         write_layout, read_layout = mm.default_write_layout(), mm.default_read_layout()
         mm.write_slot(client, write_layout, mm.WRITE_AREA_BASE, 2, _recipe("WH/MO/00002"))
         # The PLC marks the recipe taken (handshake word 1) ...
         assert _wait_for(lambda: client.read_words("D7176", 1) == [1])
         # ... then reports the batch running, then finished, in READ slot 2.
-        assert _wait_for(lambda: mm.read_all_slots(client, read_layout)[1].fields["status_manufacturing"] is True)
+        assert _wait_for(
+            lambda: mm.read_all_slots(client, read_layout)[1].fields["status_manufacturing"] is True
+        )
         reading = mm.read_all_slots(client, read_layout)[1]
         assert reading.valid, reading.errors
         assert reading.fields["mo_id"] == "WH/MO/00002"
@@ -95,12 +105,21 @@ def test_plant_mode_fails_the_chosen_batch():
 # --- faults -------------------------------------------------------------------
 def _prepared(sim):
     sim.write_slot_values(
-        "read", 1, {"batch_no": 1, "mo_id": "WH/MO/00011", "quantity": 1000, "actual_consumption_silo_a": 599.5}
+        "read",
+        1,
+        {
+            "batch_no": 1,
+            "mo_id": "WH/MO/00011",
+            "quantity": 1000,
+            "actual_consumption_silo_a": 599.5,
+        },
     )
     return sim.memory.read(6000, 977)
 
 
-@pytest.mark.parametrize("kind", ["drop", "delay", "duplicate", "wrong_sid", "wrong_command", "truncated", "garbage"])
+@pytest.mark.parametrize(
+    "kind", ["drop", "delay", "duplicate", "wrong_sid", "wrong_command", "truncated", "garbage"]
+)
 def test_transport_faults_give_right_data_or_an_error(simulator, kind):
     expected = _prepared(simulator)
     simulator.set_fault(kind, 0.5)
