@@ -1,1 +1,10 @@
-
+from . import scada_batch_data
+from . import scada_plc
+from . import scada_silo
+from . import scada_memory_map
+from . import mo_batch
+from . import mo_history
+from . import mrp_bom
+from . import mrp_bom_line
+from . import mrp_workcenter
+from . import mrp_production

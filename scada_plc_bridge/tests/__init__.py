@@ -1,1 +1,1 @@
-
+from . import test_batch_cycle

@@ -1,0 +1,34 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+# Context key under which the queue may archive a batch; nothing else creates history.
+ARCHIVE_CONTEXT_KEY = "scada_archive_batch"
+
+
+class MoHistory(models.Model):
+    """The immutable archive of batches: completed, failed or cancelled."""
+
+    _name = "mo.history"
+    _inherit = ["scada.batch.data"]
+    _description = "SCADA batch history"
+    _order = "date_archived desc, id desc"
+    _rec_name = "mo_id"
+
+    status = fields.Selection(
+        [("completed", "Completed"), ("failed", "Failed"), ("cancelled", "Cancelled")], required=True, readonly=True
+    )
+    notes = fields.Text(readonly=True)
+    date_archived = fields.Datetime(string="Archived On", required=True, readonly=True, default=fields.Datetime.now)
+    archived_by_id = fields.Many2one("res.users", string="Archived By", readonly=True, default=lambda self: self.env.user)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get(ARCHIVE_CONTEXT_KEY):
+            raise AccessError(_("Batch history is written by the SCADA queue only."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        raise AccessError(_("Batch history cannot be changed."))
+
+    def unlink(self):
+        raise AccessError(_("Batch history cannot be deleted."))

@@ -1,0 +1,68 @@
+from odoo import fields, models
+
+from ..plclib.memory_map import PLANT_SILOS
+
+# Material points of the line, in PLC slot order: (tag, PLC id word, label).
+SILOS = tuple(
+    (tag, silo_id, "Silo %s" % tag[-1].upper() if tag.startswith("silo_") else "LQ%d" % silo_id)
+    for tag, silo_id in PLANT_SILOS
+)
+SILO_TAGS = tuple(tag for tag, _silo_id, _label in SILOS)
+KG_DIGITS = (16, 2)
+
+
+def silo_float_fields(prefix, string, help_text):
+    """One kg Float per material point, named prefix + tag."""
+    return {
+        prefix + tag: fields.Float(string=string % label, digits=KG_DIGITS, help=help_text % label)
+        for tag, _silo_id, label in SILOS
+    }
+
+
+class ScadaBatchData(models.AbstractModel):
+    """What a batch is, shared by the queue (mo.batch) and its archive
+    (mo.history), so both hold exactly the same data."""
+
+    _name = "scada.batch.data"
+    _description = "SCADA batch data"
+
+    batch_no = fields.Integer(string="Batch No.", readonly=True, index=True, help="Batch number sent to the PLC.")
+    mo_id = fields.Char(string="MO", readonly=True, index=True, help="Manufacturing order reference, as the PLC knows it.")
+    production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True, index=True)
+    plc_id = fields.Many2one("scada.plc", string="PLC", readonly=True, index=True)
+    equipment = fields.Char(string="Equipment", readonly=True, help="Code of the PLC (line) that ran the batch.")
+    slot = fields.Integer(string="Slot", readonly=True, help="PLC slot (1-10) the recipe was written to.")
+    finished_goods = fields.Char(string="Finished Goods", readonly=True)
+    consumption = fields.Float(
+        string="Planned Quantity (kg)", digits=KG_DIGITS, readonly=True, help="Quantity of finished goods planned."
+    )
+    locals().update(silo_float_fields("consumption_", "Planned %s (kg)", "Planned consumption of %s, from the BoM."))
+    locals().update(
+        silo_float_fields("actual_consumption_", "Actual %s (kg)", "Consumption of %s reported by the PLC.")
+    )
+    actual_weight_quantity_finished_goods = fields.Float(
+        string="Actual Weight (kg)", digits=KG_DIGITS, readonly=True, help="Finished weight reported by the PLC."
+    )
+    status_manufacturing = fields.Boolean(
+        string="Finished on PLC", readonly=True, help="The PLC reports the batch finished (status_manufacturing=1)."
+    )
+    status_operation = fields.Boolean(
+        string="PLC Failure", readonly=True, help="The PLC reports the batch failed (status_operation=1)."
+    )
+    status_read_data = fields.Boolean(
+        string="Read Acknowledged", readonly=True, help="Handshake word of the READ slot (status_read_data)."
+    )
+    last_read_from_plc = fields.Datetime(string="Last PLC Read", readonly=True)
+    company_id = fields.Many2one(
+        "res.company", string="Company", required=True, readonly=True, default=lambda self: self.env.company
+    )
+
+    def _batch_data_values(self):
+        """The shared fields of this record, ready for create()."""
+        self.ensure_one()
+        values = {}
+        for name, field in self.env["scada.batch.data"]._fields.items():
+            if field.store and name not in models.MAGIC_COLUMNS and name != "display_name":
+                value = self[name]
+                values[name] = value.id if field.type == "many2one" else value
+        return values

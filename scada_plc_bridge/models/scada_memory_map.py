@@ -1,0 +1,76 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..plclib import memory_map
+
+ORDERS = [(memory_map.HIGH_FIRST, "High first"), (memory_map.LOW_FIRST, "Low first")]
+
+
+class ScadaMemoryMap(models.Model):
+    """One field of a PLC's READ or WRITE slot layout; plclib's codec does the work."""
+
+    _name = "scada.memory.map"
+    _description = "SCADA memory map field"
+    _order = "plc_id, area, offset"
+
+    plc_id = fields.Many2one("scada.plc", string="PLC", required=True, ondelete="cascade", index=True)
+    area = fields.Selection(
+        [("read", "READ (PLC to Odoo)"), ("write", "WRITE (Odoo to PLC)")], required=True, default="read"
+    )
+    name = fields.Char(string="Key", required=True, help="Field key, e.g. actual_consumption_silo_a.")
+    label = fields.Char(help="Name in the PLC program's documentation.")
+    offset = fields.Integer(required=True, help="Word offset from the slot's first word.")
+    data_type = fields.Selection([(t, t) for t in memory_map.TYPES], string="Type", required=True, default="INT")
+    length = fields.Integer(default=1, help="Words the value takes (ASCII: characters / 2).")
+    scale = fields.Float(default=1.0, help="The PLC stores value x scale.")
+    word_order = fields.Selection(ORDERS, default=memory_map.HIGH_FIRST, required=True)
+    byte_order = fields.Selection(ORDERS, default=memory_map.HIGH_FIRST, required=True)
+    expected_value = fields.Integer(help="A fixed value the PLC must report here (silo id words); 0: none.")
+    min_value = fields.Float(string="Minimum")
+    max_value = fields.Float(string="Maximum", help="0: no maximum.")
+    company_id = fields.Many2one(related="plc_id.company_id", store=True)
+
+    _sql_constraints = [("name_uniq", "unique(plc_id, area, name)", "Each key appears once per area.")]
+
+    @api.model
+    def _values_from_spec(self, spec):
+        return {
+            "name": spec.name,
+            "label": spec.label,
+            "offset": spec.offset,
+            "data_type": spec.data_type,
+            "length": spec.length,
+            "scale": spec.scale,
+            "word_order": spec.word_order,
+            "byte_order": spec.byte_order,
+            "expected_value": spec.expected or 0,
+            "min_value": spec.min_value or 0.0,
+            "max_value": spec.max_value or 0.0,
+        }
+
+    def _to_field_spec(self):
+        self.ensure_one()
+        scale = int(self.scale) if float(self.scale).is_integer() else self.scale
+        return memory_map.FieldSpec(
+            self.name,
+            self.offset,
+            self.data_type,
+            length=self.length,
+            scale=scale,
+            word_order=self.word_order,
+            byte_order=self.byte_order,
+            expected=self.expected_value or None,
+            min_value=self.min_value if self.data_type not in ("BOOL", "ASCII") else None,
+            max_value=self.max_value or None,
+            label=self.label or self.name,
+        )
+
+    @api.constrains("offset", "data_type", "length", "scale", "word_order", "byte_order")
+    def _check_field_spec(self):
+        for row in self:
+            try:
+                row._to_field_spec()
+            except ValueError as error:
+                raise ValidationError(_("Memory map field %s: %s") % (row.name, error))
+            if row.offset < 0 or row.offset + row.length > row.plc_id.slot_stride:
+                raise ValidationError(_("Memory map field %s lies outside its slot.") % row.name)

@@ -1,0 +1,99 @@
+"""Shared set-up of the addon's Odoo tests: a PLC record pointing at the
+plclib simulator on 127.0.0.1 (real UDP socket, no mocked PLC), kg products
+for three silos and one component without silo, a BoM mapping them."""
+import socket
+
+from odoo.tests.common import Form, SavepointCase
+
+from ..plclib import memory_map
+from ..plclib.simulator import PlcSimulator
+
+
+def free_udp_port():
+    """A loopback port nobody listens on: a dead PLC."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+class ScadaCase(SavepointCase):
+    simulator_options = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.simulator = PlcSimulator(seed=11, **cls.simulator_options).start()
+        cls.addClassCleanup(cls.simulator.stop)
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.plc = cls.env["scada.plc"].create(
+            {"name": "Test line", "code": "TEST01", "port": cls.simulator.port, "timeout": 0.5, "read_retries": 1}
+        )
+        cls.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.default_plc_id", cls.plc.id)
+        cls.silo = {silo.tag: silo for silo in cls.plc.silo_ids}
+        kg = cls.env.ref("uom.product_uom_kgm")
+
+        def product(name, **extra):
+            return cls.env["product.product"].create(
+                dict({"name": name, "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}, **extra)
+            )
+
+        cls.corn = product("JAGUNG GILING")
+        cls.copra = product("KOPRA")
+        cls.molasses = product("TETES")
+        cls.premix = product("PREMIX")  # added by hand, no silo
+        cls.feed = product("JF SUPER 2A 25")
+        cls.bom = cls.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": cls.feed.product_tmpl_id.id,
+                "product_qty": 1000,
+                "product_uom_id": kg.id,
+                "code": "JF SUPER 2A 25",
+                "bom_line_ids": [
+                    (0, 0, {"product_id": cls.corn.id, "product_qty": 600, "scada_silo_id": cls.silo["silo_d"].id}),
+                    (0, 0, {"product_id": cls.copra.id, "product_qty": 350, "scada_silo_id": cls.silo["silo_b"].id}),
+                    (0, 0, {"product_id": cls.molasses.id, "product_qty": 40, "scada_silo_id": cls.silo["lq114"].id}),
+                    (0, 0, {"product_id": cls.premix.id, "product_qty": 10}),
+                ],
+            }
+        )
+
+    @classmethod
+    def confirmed_mo(cls, quantity=1000, bom=None):
+        form = Form(cls.env["mrp.production"])
+        form.product_id = (bom or cls.bom).product_id or cls.feed
+        form.bom_id = bom or cls.bom
+        form.product_qty = quantity
+        production = form.save()
+        production.action_confirm()
+        return production
+
+    def queue(self, *productions):
+        """Task 1 for the test PLC, returning its batches."""
+        self.env["mo.batch"]._sync_mo(self.plc)
+        return self.env["mo.batch"].search([("plc_id", "=", self.plc.id)])
+
+    def report(self, batch, **values):
+        """The PLC reports `values` for `batch` in its READ slot."""
+        fields = {"batch_no": batch.batch_no, "mo_id": batch.mo_id, "quantity": batch.consumption}
+        fields.update({memory_map.silo_id_key(tag): silo_id for tag, silo_id in memory_map.PLANT_SILOS})
+        fields.update(values)
+        self.simulator.write_slot_values("read", batch.slot, fields)
+
+    def finish_on_plc(self, batch, corn=601.5, copra=348.0, molasses=40.2, weight=989.7):
+        self.report(
+            batch,
+            actual_consumption_silo_d=corn,
+            actual_consumption_silo_b=copra,
+            actual_consumption_lq114=molasses,
+            actual_weight_quantity_finished_goods=weight,
+            status_manufacturing=True,
+        )
+
+    def consumed(self, production):
+        """kg consumed per product (Odoo may split an over-consumed move)."""
+        totals = {}
+        for move in production.move_raw_ids.filtered(lambda m: m.state == "done"):
+            totals[move.product_id] = totals.get(move.product_id, 0.0) + move.quantity_done
+        return totals

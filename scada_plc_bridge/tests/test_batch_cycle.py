@@ -1,0 +1,55 @@
+from odoo.tests import tagged
+
+from .common import ScadaCase
+
+
+@tagged("post_install", "-at_install")
+class TestBatchCycle(ScadaCase):
+    simulator_options = {"plant": True, "batch_seconds": 0.3}
+
+    def test_confirmed_mo_becomes_done_with_the_plc_actuals(self):
+        production = self.confirmed_mo(1000)
+        batch = self.queue()
+        self.assertEqual(batch.production_id, production)
+        self.assertEqual(batch.state, "sent")
+        self.assertEqual((batch.consumption_silo_d, batch.consumption_silo_b, batch.consumption_lq114), (600, 350, 40))
+        # The recipe is in WRITE slot 1 of the PLC.
+        recipe = self.simulator.read_slot_values("write", batch.slot)
+        self.assertEqual(recipe["mo_id"], production.name)
+        self.assertEqual(recipe["consumption_silo_d"], 600.0)
+        self.assertEqual(recipe["quantity"], 1000.0)
+        # The simulated line takes it, runs it and reports it finished.
+        self.assertTrue(self._wait(lambda: self.simulator.read_slot_values("read", batch.slot)["status_manufacturing"]))
+        actual = self.simulator.read_slot_values("read", batch.slot)
+        self.plc.action_read_now()  # first 'finished' read: remembered, not yet trusted
+        self.assertEqual(batch.state, "running")
+        self.assertAlmostEqual(batch.actual_consumption_silo_d, actual["actual_consumption_silo_d"], 2)
+        self.plc.action_read_now()  # the second agrees: finished, and Task 3 runs at once
+        self.assertFalse(batch.exists(), batch.exists() and (batch.state, batch.last_error, batch.plc_read_error))
+        self.assertEqual(production.state, "done")
+        consumed = self.consumed(production)
+        self.assertAlmostEqual(consumed[self.corn], actual["actual_consumption_silo_d"], 2)
+        self.assertAlmostEqual(consumed[self.copra], actual["actual_consumption_silo_b"], 2)
+        self.assertAlmostEqual(consumed[self.molasses], actual["actual_consumption_lq114"], 2)
+        self.assertAlmostEqual(consumed[self.premix], 10.0, 2)  # no silo: as planned
+        self.assertAlmostEqual(production.qty_produced, actual["actual_weight_quantity_finished_goods"], 2)
+        history = self.env["mo.history"].search([("production_id", "=", production.id)])
+        self.assertEqual(len(history), 1)
+        self.assertEqual(history.status, "completed")
+        self.assertAlmostEqual(history.actual_consumption_silo_d, actual["actual_consumption_silo_d"], 2)
+        # The READ slot is acknowledged once the transaction is committed.
+        self.assertFalse(self.simulator.read_slot_values("read", 1)["status_read_data"])
+        self.env.cr.postcommit.run()
+        self.assertTrue(self.simulator.read_slot_values("read", 1)["status_read_data"])
+        # Nothing is left to queue again.
+        self.assertFalse(self.queue())
+
+    def _wait(self, predicate, seconds=5.0):
+        import time
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return False
