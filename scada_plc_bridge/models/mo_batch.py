@@ -273,6 +273,7 @@ class MoBatch(models.Model):
         values["status_read_data"] = reported["status_read_data"]
         values["plc_read_error"] = False  # the slot is readable again
         if reported["status_operation"] and not self.status_operation:
+            values["status_operation"] = True
             self._write_changes(values, now)
             self._auto_cancel()
             return True, False

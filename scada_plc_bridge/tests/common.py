@@ -59,6 +59,12 @@ class ScadaCase(SavepointCase):
             }
         )
 
+    def setUp(self):
+        super().setUp()
+        # Every test starts with a blank PLC.
+        self.simulator.memory.write(0, [0] * self.simulator.memory.size)
+        self.simulator.clear_faults()
+
     @classmethod
     def confirmed_mo(cls, quantity=1000, bom=None):
         form = Form(cls.env["mrp.production"])

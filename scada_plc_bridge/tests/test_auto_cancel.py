@@ -1,0 +1,33 @@
+from odoo.tests import tagged
+
+from ..models.mo_batch import AUTO_CANCEL_NOTE
+from .common import ScadaCase
+
+
+@tagged("post_install", "-at_install")
+class TestAutoCancel(ScadaCase):
+    def test_plc_failure_cancels_the_mo_and_archives_the_batch(self):
+        production = self.confirmed_mo(1000)
+        batch = self.queue()
+        self.report(batch, actual_consumption_silo_d=250.0, status_operation=True)
+        self.plc.action_read_now()
+        self.assertFalse(batch.exists())
+        self.assertEqual(production.state, "cancel")
+        history = self.env["mo.history"].search([("production_id", "=", production.id)])
+        self.assertEqual((history.status, history.notes), ("cancelled", AUTO_CANCEL_NOTE))
+        self.assertEqual(history.actual_consumption_silo_d, 250.0)
+        self.assertTrue(history.status_operation)
+
+    def test_refused_cancel_leaves_the_batch_for_an_operator(self):
+        production = self.confirmed_mo(1000)
+        batch = self.queue()
+        # Someone finished the MO by hand meanwhile: Odoo cannot cancel it.
+        production.qty_producing = 1000
+        production._set_qty_producing()
+        production.with_context(skip_immediate=True, skip_backorder=True, skip_consumption=True).button_mark_done()
+        self.report(batch, status_operation=True)
+        self.plc.action_read_now()
+        self.assertTrue(batch.exists())
+        self.assertEqual(batch.state, "plc_failure")
+        self.assertIn("already done", batch.last_error)
+        self.assertFalse(self.env["mo.history"].search([("production_id", "=", production.id)]))

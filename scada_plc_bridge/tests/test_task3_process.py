@@ -1,0 +1,71 @@
+from odoo.tests import tagged
+
+from .common import ScadaCase
+
+
+@tagged("post_install", "-at_install")
+class TestProcessCompleted(ScadaCase):
+    def finished_batch(self, production, **actuals):
+        batch = self.env["mo.batch"].search([("production_id", "=", production.id)])
+        self.finish_on_plc(batch, **actuals)
+        self.plc._read_cycle()
+        self.plc._read_cycle()
+        self.assertEqual(batch.state, "finished")
+        return batch
+
+    def test_odoo_refusing_keeps_the_batch_and_retry_succeeds(self):
+        # A lot-tracked component cannot be consumed without a lot: Odoo refuses.
+        self.copra.tracking = "lot"
+        refused = self.confirmed_mo(1000)
+        corn_only = self.bom.copy()
+        corn_only.bom_line_ids.filtered(lambda line: line.product_id != self.corn).unlink()
+        accepted = self.confirmed_mo(500, bom=corn_only)
+        self.queue()
+        refused_batch = self.finished_batch(refused)
+        accepted_batch = self.finished_batch(accepted)
+        done, failed = self.env["mo.batch"]._cron_process_completed()
+        self.assertEqual((done, failed), (1, 1), (refused_batch.exists().last_error, accepted_batch.exists().last_error))
+        self.assertFalse(accepted_batch.exists())  # the other batch went on
+        self.assertEqual(accepted.state, "done")
+        self.assertEqual(refused.state, "confirmed")
+        self.assertEqual(refused_batch.state, "push_failed")
+        self.assertIn("Odoo refused", refused_batch.last_error)
+        self.assertEqual(refused_batch.retry_count, 1)
+        self.assertFalse(self.env["mo.history"].search([("production_id", "=", refused.id)]))
+        self.assertIn("Lot/Serial", refused_batch.last_error)
+        # The cause is fixed; the operator retries.
+        self.copra.tracking = "none"
+        refused_batch.action_retry_push()
+        self.assertFalse(refused_batch.exists())
+        self.assertEqual(refused.state, "done")
+        self.assertEqual(len(self.env["mo.history"].search([("production_id", "=", refused.id)])), 1)
+
+    def test_too_many_failures_park_the_batch(self):
+        self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.max_push_retries", 2)
+        production = self.confirmed_mo(1000)
+        self.queue()
+        self.copra.tracking = "lot"
+        batch = self.finished_batch(production)
+        self.env["mo.batch"]._cron_process_completed()
+        self.env["mo.batch"]._cron_process_completed()
+        self.assertEqual(batch.push_state, "parked")
+        self.assertEqual(self.env["mo.batch"]._cron_process_completed(), (0, 0))  # left for an operator
+
+    def test_retry_push_refuses_a_running_batch(self):
+        self.confirmed_mo(1000)
+        batch = self.queue()
+        with self.assertRaises(Exception):
+            batch.action_retry_push()
+
+    def test_over_consumption_is_recorded_per_product(self):
+        production = self.confirmed_mo(1000)
+        batch = self.queue()
+        self.finish_on_plc(batch, corn=700.0, copra=300.0, molasses=45.5, weight=1055.5)
+        self.plc.action_read_now()
+        self.plc.action_read_now()
+        self.assertEqual(production.state, "done")
+        consumed = self.consumed(production)
+        self.assertAlmostEqual(consumed[self.corn], 700.0, 2)
+        self.assertAlmostEqual(consumed[self.copra], 300.0, 2)
+        self.assertAlmostEqual(consumed[self.molasses], 45.5, 2)
+        self.assertFalse(self.env["mrp.production"].search([("backorder_sequence", ">", 0), ("name", "like", production.name)]) - production)
