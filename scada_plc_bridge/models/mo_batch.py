@@ -516,11 +516,14 @@ class MoBatch(models.Model):
             raise UserError(_("Only batches the PLC finished can be pushed: %s") % ", ".join(not_finished.mapped("mo_id")))
         self._post_operation(_("Retry push"))
         self.filtered(lambda b: b.push_state == "parked").write({"push_state": "failed"})
+        references = {batch.id: batch.mo_id for batch in self}
         done = self._process_completed()
-        failed = self - done
+        failed = (self - done).exists()
         if failed:
-            return self.env["scada.plc"]._notify("\n".join(failed.exists().mapped("last_error")), "danger", True)
-        return self.env["scada.plc"]._notify(_("%s finished and archived.") % ", ".join(done.mapped("mo_id")), "success")
+            return self.env["scada.plc"]._notify("\n".join(failed.mapped("last_error")), "danger", True)
+        return self.env["scada.plc"]._notify(
+            _("%s finished and archived.") % ", ".join(references[batch_id] for batch_id in done.ids), "success"
+        )
 
     def action_reset(self, clear_actuals=False):
         """Back to running: statuses and errors cleared, the recipe rewritten."""

@@ -5,3 +5,4 @@ from . import test_auto_cancel
 from . import test_task3_process
 from . import test_task3_concurrency
 from . import test_mo_history
+from . import test_task4_health
