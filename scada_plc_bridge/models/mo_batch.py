@@ -9,7 +9,7 @@ from odoo.tools import float_compare, float_is_zero
 from ..plclib import memory_map
 from ..plclib.exceptions import PlcError
 from .mo_history import ARCHIVE_CONTEXT_KEY
-from .scada_batch_data import KG_DIGITS, SILO_TAGS, SILOS
+from .scada_batch_data import KG_DIGITS, SILO_TAGS, SILOS, silo_float_fields
 from .scada_plc import in_test_mode, rearm_cron
 
 _logger = logging.getLogger(__name__)
@@ -81,6 +81,11 @@ class MoBatch(models.Model):
         readonly=True, copy=False, help="What the PLC reported at the first 'finished' read, to confirm it."
     )
     product_id = fields.Many2one(related="production_id.product_id", string="Product")
+    locals().update(
+        silo_float_fields(
+            "deviation_", "Deviation %s (kg)", "Actual minus planned consumption of %s.", compute="_compute_deviations"
+        )
+    )
     progress = fields.Float(compute="_compute_progress", help="Actual weight against the planned quantity, in %.")
 
     _sql_constraints = [
@@ -115,6 +120,12 @@ class MoBatch(models.Model):
                 batch["actual_consumption_" + tag] for tag in SILO_TAGS
             )
             batch.progress = min(100.0, 100.0 * actual / batch.consumption) if batch.consumption else 0.0
+
+    @api.depends(*["consumption_" + t for t in SILO_TAGS], *["actual_consumption_" + t for t in SILO_TAGS])
+    def _compute_deviations(self):
+        for batch in self:
+            for tag in SILO_TAGS:
+                batch["deviation_" + tag] = batch["actual_consumption_" + tag] - batch["consumption_" + tag]
 
     @api.model
     def _param(self, key):
@@ -527,6 +538,7 @@ class MoBatch(models.Model):
 
     def action_reset(self, clear_actuals=False):
         """Back to running: statuses and errors cleared, the recipe rewritten."""
+        clear_actuals = clear_actuals or self.env.context.get("scada_clear_actuals")
         values = {
             "status_manufacturing": False,
             "status_operation": False,

@@ -11,10 +11,10 @@ SILO_TAGS = tuple(tag for tag, _silo_id, _label in SILOS)
 KG_DIGITS = (16, 2)
 
 
-def silo_float_fields(prefix, string, help_text):
+def silo_float_fields(prefix, string, help_text, **options):
     """One kg Float per material point, named prefix + tag."""
     return {
-        prefix + tag: fields.Float(string=string % label, digits=KG_DIGITS, help=help_text % label)
+        prefix + tag: fields.Float(string=string % label, digits=KG_DIGITS, help=help_text % label, **options)
         for tag, _silo_id, label in SILOS
     }
 

@@ -349,3 +349,8 @@ class ScadaPlc(models.Model):
     def action_run_task4_health(self):
         problems = self.env["mo.batch"]._cron_health()
         return self._notify(_("Task 4: %s open problem(s).") % problems)
+
+    def action_read_slots(self):
+        """Show the decoded READ slots (no batch is changed)."""
+        self.ensure_one()
+        return self.env["scada.plc.slots"]._action_show(self)

@@ -1,1 +1,2 @@
-
+from . import mo_batch_cancel
+from . import scada_plc_slots

@@ -1,0 +1,64 @@
+from odoo import api, fields, models
+
+CRONS = {
+    "scada_task1_interval": "scada_plc_bridge.ir_cron_task1_sync_mo",
+    "scada_task2_interval": "scada_plc_bridge.ir_cron_task2_plc_read",
+    "scada_task3_interval": "scada_plc_bridge.ir_cron_task3_process_completed",
+    "scada_task4_interval": "scada_plc_bridge.ir_cron_task4_health",
+}
+MINUTES_PER_UNIT = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080, "months": 43200}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    scada_default_plc_id = fields.Many2one(
+        "scada.plc", string="Default PLC", config_parameter="scada_plc_bridge.default_plc_id",
+        help="Line for manufacturing orders whose BoM and work centres name none.",
+    )
+    scada_batch_limit = fields.Integer(string="Batch Limit", help="Most batches queued at once on the default PLC.")
+    scada_health_stale_minutes = fields.Integer(
+        string="Stale After (min)", config_parameter="scada_plc_bridge.health_stale_minutes", default=10
+    )
+    scada_health_tolerance_percent = fields.Integer(
+        string="Consumption Tolerance (%)", config_parameter="scada_plc_bridge.health_tolerance_percent", default=10
+    )
+    scada_health_push_failed_minutes = fields.Integer(
+        string="Push Failing Alert After (min)", config_parameter="scada_plc_bridge.health_push_failed_minutes",
+        default=30,
+    )
+    scada_max_push_retries = fields.Integer(
+        string="Automatic Push Attempts", config_parameter="scada_plc_bridge.max_push_retries", default=5
+    )
+    scada_scheduler_enabled = fields.Boolean(
+        string="SCADA Scheduler", help="Run the four SCADA tasks automatically."
+    )
+    scada_task1_interval = fields.Integer(string="Task 1: Sync MOs (min)")
+    scada_task2_interval = fields.Integer(string="Task 2: PLC Read (min)")
+    scada_task3_interval = fields.Integer(string="Task 3: Finish Batches (min)")
+    scada_task4_interval = fields.Integer(string="Task 4: Health (min)")
+
+    @api.model
+    def _scada_crons(self):
+        return {name: self.env.ref(xml_id).sudo() for name, xml_id in CRONS.items()}
+
+    @api.model
+    def get_values(self):
+        values = super().get_values()
+        crons = self._scada_crons()
+        for name, cron in crons.items():
+            values[name] = cron.interval_number * MINUTES_PER_UNIT[cron.interval_type]
+        values["scada_scheduler_enabled"] = all(cron.active for cron in crons.values())
+        plc = self.env["mo.batch"]._default_plc()
+        values["scada_batch_limit"] = plc.batch_limit if plc else 10
+        return values
+
+    def set_values(self):
+        super().set_values()
+        for name, cron in self._scada_crons().items():
+            cron.write(
+                {"interval_number": max(1, self[name]), "interval_type": "minutes", "active": self.scada_scheduler_enabled}
+            )
+        plc = self.scada_default_plc_id or self.env["mo.batch"]._default_plc()
+        if plc and self.scada_batch_limit:
+            plc.batch_limit = self.scada_batch_limit
