@@ -10,7 +10,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["mrp", "mail"],
+    "depends": ["mrp", "mail", "web_tour"],
     # plclib uses the standard library only.
     "external_dependencies": {"python": []},
     "data": [

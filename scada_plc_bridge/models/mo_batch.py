@@ -158,7 +158,6 @@ class MoBatch(models.Model):
             if queued:
                 _logger.info("[TASK 1] %s: queue not empty (%d batches); no MO taken", plc.code, queued)
                 continue
-            taken = self.env["mrp.production"]
             candidates = self.env["mrp.production"].search(
                 [
                     ("state", "=", "confirmed"),
@@ -168,14 +167,18 @@ class MoBatch(models.Model):
                 ],
                 order="date_planned_start, id",
             )
+            values_list = []
             for production in candidates:
-                if len(taken) >= plc.batch_limit:
+                if len(values_list) >= plc.batch_limit:
                     break
-                if production._scada_plc(default_plc) == plc:
-                    taken |= production
-            batches = self.create(
-                [self._values_from_production(production, plc, slot) for slot, production in enumerate(taken, 1)]
-            )
+                # A line MO: routed to this PLC, with something for the line to dose.
+                if production._scada_plc(default_plc) != plc or not production.bom_id.bom_line_ids.scada_silo_id:
+                    continue
+                try:
+                    values_list.append(self._values_from_production(production, plc, len(values_list) + 1))
+                except UserError as error:
+                    _logger.warning("[TASK 1] %s: %s skipped: %s", plc.code, production.name, error)
+            batches = self.create(values_list)
             if batches:
                 _logger.info("[TASK 1] %s: queued %s", plc.code, ", ".join(batches.mapped("mo_id")))
             created |= batches
@@ -347,8 +350,10 @@ class MoBatch(models.Model):
         for batch in self:
             values = dict(batch._batch_data_values(), status=status, notes=notes)
             history |= history.with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo().create(values)
-        self.unlink()
-        return history
+        # Archiving is the queue's own bookkeeping: users who may cancel or
+        # retry a batch need not be allowed to delete batches by hand.
+        self.sudo().unlink()
+        return history.with_env(self.env)
 
     # -- Task 3: finished batches into done MOs ---------------------------------------
     @api.model
@@ -527,14 +532,15 @@ class MoBatch(models.Model):
             raise UserError(_("Only batches the PLC finished can be pushed: %s") % ", ".join(not_finished.mapped("mo_id")))
         self._post_operation(_("Retry push"))
         self.filtered(lambda b: b.push_state == "parked").write({"push_state": "failed"})
-        references = {batch.id: batch.mo_id for batch in self}
+        productions = self.production_id
         done = self._process_completed()
         failed = (self - done).exists()
         if failed:
             return self.env["scada.plc"]._notify("\n".join(failed.mapped("last_error")), "danger", True)
-        return self.env["scada.plc"]._notify(
-            _("%s finished and archived.") % ", ".join(references[batch_id] for batch_id in done.ids), "success"
-        )
+        # The batches are archived now: show them where they went.
+        action = self.env["ir.actions.actions"]._for_xml_id("scada_plc_bridge.mo_history_action")
+        action["domain"] = [("production_id", "in", productions.ids)]
+        return action
 
     def action_reset(self, clear_actuals=False):
         """Back to running: statuses and errors cleared, the recipe rewritten."""

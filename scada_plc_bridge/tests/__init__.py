@@ -6,3 +6,5 @@ from . import test_task3_process
 from . import test_task3_concurrency
 from . import test_mo_history
 from . import test_task4_health
+from . import test_access
+from . import test_ui_tour

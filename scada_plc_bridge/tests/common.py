@@ -18,6 +18,14 @@ def free_udp_port():
     return port
 
 
+def plc_reports(simulator, batch, **values):
+    """The (simulated) PLC reports `values` for `batch` in its READ slot."""
+    fields = {"batch_no": batch.batch_no, "mo_id": batch.mo_id, "quantity": batch.consumption}
+    fields.update({memory_map.silo_id_key(tag): silo_id for tag, silo_id in memory_map.PLANT_SILOS})
+    fields.update(values)
+    simulator.write_slot_values("read", batch.slot, fields)
+
+
 class ScadaCase(SavepointCase):
     simulator_options = {}
 
@@ -67,9 +75,10 @@ class ScadaCase(SavepointCase):
 
     @classmethod
     def confirmed_mo(cls, quantity=1000, bom=None):
+        bom = bom or cls.bom
         form = Form(cls.env["mrp.production"])
-        form.product_id = (bom or cls.bom).product_id or cls.feed
-        form.bom_id = bom or cls.bom
+        form.product_id = bom.product_id or bom.product_tmpl_id.product_variant_id
+        form.bom_id = bom
         form.product_qty = quantity
         production = form.save()
         production.action_confirm()
@@ -81,11 +90,7 @@ class ScadaCase(SavepointCase):
         return self.env["mo.batch"].search([("plc_id", "=", self.plc.id)])
 
     def report(self, batch, **values):
-        """The PLC reports `values` for `batch` in its READ slot."""
-        fields = {"batch_no": batch.batch_no, "mo_id": batch.mo_id, "quantity": batch.consumption}
-        fields.update({memory_map.silo_id_key(tag): silo_id for tag, silo_id in memory_map.PLANT_SILOS})
-        fields.update(values)
-        self.simulator.write_slot_values("read", batch.slot, fields)
+        plc_reports(self.simulator, batch, **values)
 
     def finish_on_plc(self, batch, corn=601.5, copra=348.0, molasses=40.2, weight=989.7):
         self.report(
