@@ -144,13 +144,17 @@ class MoBatch(models.Model):
 
     @api.model
     def _cron_sync_mo(self):
-        created = self._sync_mo(self.env["scada.plc"].search([]))
+        created = self._sync_mo(self.env["scada.plc"].search([]), send=False)
+        if not in_test_mode():
+            # The queue is committed before the PLC can start a recipe, so Task 2
+            # never reads a batch that Odoo does not know yet.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         self.search([("plc_write_state", "!=", "written")])._action_send_to_plc()
         return created
 
     @api.model
-    def _sync_mo(self, plcs):
-        """Queue confirmed MOs for each PLC whose queue is empty."""
+    def _sync_mo(self, plcs, send=True):
+        """Queue confirmed MOs for each PLC whose queue is empty (and send them)."""
         default_plc = self._default_plc()
         created = self.browse()
         for plc in plcs:
@@ -182,7 +186,8 @@ class MoBatch(models.Model):
             if batches:
                 _logger.info("[TASK 1] %s: queued %s", plc.code, ", ".join(batches.mapped("mo_id")))
             created |= batches
-        created._action_send_to_plc()
+        if send:
+            created._action_send_to_plc()
         return created
 
     @api.model

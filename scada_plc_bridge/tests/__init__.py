@@ -8,3 +8,4 @@ from . import test_mo_history
 from . import test_task4_health
 from . import test_access
 from . import test_ui_tour
+from . import test_i18n
