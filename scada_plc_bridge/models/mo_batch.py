@@ -83,10 +83,15 @@ class MoBatch(models.Model):
     product_id = fields.Many2one(related="production_id.product_id", string="Product")
     locals().update(
         silo_float_fields(
-            "deviation_", "Deviation %s (kg)", "Actual minus planned consumption of %s.", compute="_compute_deviations"
+            "deviation_",
+            "Deviation %s (kg)",
+            "Actual minus planned consumption of %s.",
+            compute="_compute_deviations",
         )
     )
-    progress = fields.Float(compute="_compute_progress", help="Actual weight against the planned quantity, in %.")
+    progress = fields.Float(
+        compute="_compute_progress", help="Actual weight against the planned quantity, in %."
+    )
 
     _sql_constraints = [
         ("production_uniq", "unique(production_id)", "A manufacturing order is queued once."),
@@ -113,7 +118,11 @@ class MoBatch(models.Model):
     def _expand_states(self, states, domain, order):
         return [key for key, _label in self._fields["state"].selection]
 
-    @api.depends("actual_weight_quantity_finished_goods", "consumption", *["actual_consumption_" + t for t in SILO_TAGS])
+    @api.depends(
+        "actual_weight_quantity_finished_goods",
+        "consumption",
+        *["actual_consumption_" + t for t in SILO_TAGS],
+    )
     def _compute_progress(self):
         for batch in self:
             actual = batch.actual_weight_quantity_finished_goods or sum(
@@ -176,7 +185,10 @@ class MoBatch(models.Model):
                 if len(values_list) >= plc.batch_limit:
                     break
                 # A line MO: routed to this PLC, with something for the line to dose.
-                if production._scada_plc(default_plc) != plc or not production.bom_id.bom_line_ids.scada_silo_id:
+                if (
+                    production._scada_plc(default_plc) != plc
+                    or not production.bom_id.bom_line_ids.scada_silo_id
+                ):
                     continue
                 try:
                     values_list.append(self._values_from_production(production, plc, len(values_list) + 1))
@@ -208,7 +220,9 @@ class MoBatch(models.Model):
             silo = move.bom_line_id.scada_silo_id
             if silo:
                 key = "consumption_" + silo.tag
-                values[key] = values.get(key, 0.0) + move.product_uom._compute_quantity(move.product_uom_qty, kg)
+                values[key] = values.get(key, 0.0) + move.product_uom._compute_quantity(
+                    move.product_uom_qty, kg
+                )
         return values
 
     def _to_plc_values(self):
@@ -238,18 +252,25 @@ class MoBatch(models.Model):
             layout = plc._layout("write")
             try:
                 with plc._plc_client() as client:
-                    current = memory_map.read_slot(client, layout, plc.write_area_base, batch.slot, plc.slot_stride)
+                    current = memory_map.read_slot(
+                        client, layout, plc.write_area_base, batch.slot, plc.slot_stride
+                    )
                     if not (
                         current.is_empty
                         or current.fields.get("status_read_data") is True
                         or current.fields.get("mo_id") == plc_text(batch.mo_id)
                     ):
                         raise UserError(
-                            _("Slot %s still holds MO %s, not yet taken by the PLC.")
-                            % (batch.slot, current.fields.get("mo_id"))
+                            _("Slot %(slot)s still holds MO %(mo)s, not yet taken by the PLC.")
+                            % {"slot": batch.slot, "mo": current.fields.get("mo_id")}
                         )
                     words = memory_map.write_slot(
-                        client, layout, plc.write_area_base, batch.slot, batch._to_plc_values(), plc.slot_stride
+                        client,
+                        layout,
+                        plc.write_area_base,
+                        batch.slot,
+                        batch._to_plc_values(),
+                        plc.slot_stride,
                     )
                     address = memory_map.slot_address(plc.write_area_base, batch.slot, plc.slot_stride)
                     echo = client.read_words("D%d" % address, len(words))
@@ -260,14 +281,21 @@ class MoBatch(models.Model):
                 ]:
                     raise UserError(_("Reading the slot back does not show the recipe just written."))
             except (PlcError, UserError) as error:
-                message = _("Recipe not written to slot %s: %s") % (batch.slot, error)
+                message = _("Recipe not written to slot %(slot)s: %(error)s") % {
+                    "slot": batch.slot,
+                    "error": error,
+                }
                 if batch.last_error != message:
                     _logger.warning("[TASK 1] %s %s: %s", plc.code, batch.mo_id, message)
                     batch.message_post(body=message)
                 batch.write({"plc_write_state": "failed", "last_error": message})
                 continue
-            batch.write({"plc_write_state": "written", "date_plc_write": fields.Datetime.now(), "last_error": False})
-            batch.message_post(body=_("Recipe written to %s slot %s.") % (plc.code, batch.slot))
+            batch.write(
+                {"plc_write_state": "written", "date_plc_write": fields.Datetime.now(), "last_error": False}
+            )
+            batch.message_post(
+                body=_("Recipe written to %(plc)s slot %(slot)s.") % {"plc": plc.code, "slot": batch.slot}
+            )
             _logger.info("[TASK 1] %s: %s written to slot %s", plc.code, batch.mo_id, batch.slot)
             sent |= batch
         return sent
@@ -414,7 +442,10 @@ class MoBatch(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._finish_production()
-                self._archive("completed", _("Finished by the PLC; %s kg produced.") % self.actual_weight_quantity_finished_goods)
+                self._archive(
+                    "completed",
+                    _("Finished by the PLC; %s kg produced.") % self.actual_weight_quantity_finished_goods,
+                )
         except Exception as error:  # any refusal of Odoo: this batch waits, the others go on
             self._record_push_failure(error)
             return False
@@ -422,7 +453,7 @@ class MoBatch(models.Model):
         return True
 
     def _record_push_failure(self, error):
-        message = _("Odoo refused to finish %s: %s") % (self.mo_id, error)
+        message = _("Odoo refused to finish %(mo)s: %(error)s") % {"mo": self.mo_id, "error": error}
         _logger.warning("[TASK 3] %s", message, exc_info=not isinstance(error, UserError))
         retries = self.retry_count + 1
         self.write(
@@ -438,7 +469,10 @@ class MoBatch(models.Model):
     def _finish_production(self):
         production = self.production_id
         if production.state in ("done", "cancel"):
-            raise UserError(_("Manufacturing order %s is already %s.") % (production.name, production.state))
+            raise UserError(
+                _("Manufacturing order %(mo)s is already %(state)s.")
+                % {"mo": production.name, "state": production.state}
+            )
         kg = self.env.ref("uom.product_uom_kgm")
         produced = kg._compute_quantity(self.actual_weight_quantity_finished_goods, production.product_uom_id)
         if float_is_zero(produced, precision_rounding=production.product_uom_id.rounding):
@@ -461,7 +495,10 @@ class MoBatch(models.Model):
             skip_immediate=True, skip_backorder=True, skip_consumption=True
         ).button_mark_done()
         if result is not True or production.state != "done":
-            raise UserError(_("Odoo did not mark %s done (state %s).") % (production.name, production.state))
+            raise UserError(
+                _("Odoo did not mark %(mo)s done (state %(state)s).")
+                % {"mo": production.name, "state": production.state}
+            )
 
     # -- Task 4: health -----------------------------------------------------------
     @api.model
@@ -474,14 +511,21 @@ class MoBatch(models.Model):
         tolerance = self._param("health_tolerance_percent")
         problems = {}
         for batch in self.search([]):
-            if batch.state in ("sent", "running") and (batch.last_read_from_plc or batch.date_plc_write) < stale_before:
+            if (
+                batch.state in ("sent", "running")
+                and (batch.last_read_from_plc or batch.date_plc_write) < stale_before
+            ):
                 problems[(batch.id, _("SCADA: no PLC read for too long"))] = _("Last PLC read: %s") % (
                     batch.last_read_from_plc or _("never")
                 )
             off = batch._consumption_outside_tolerance(tolerance)
             if off:
                 problems[(batch.id, _("SCADA: consumption outside tolerance"))] = "\n".join(off)
-            if batch.push_state != "none" and batch.date_push_failed and batch.date_push_failed < push_failed_before:
+            if (
+                batch.push_state != "none"
+                and batch.date_push_failed
+                and batch.date_push_failed < push_failed_before
+            ):
                 problems[(batch.id, _("SCADA: failing to push to Odoo"))] = batch.last_error
         self._sync_health_activities(problems)
         return len(problems)
@@ -493,9 +537,14 @@ class MoBatch(models.Model):
         for tag, _silo_id, label in SILOS:
             planned, actual = self["consumption_" + tag], self["actual_consumption_" + tag]
             if planned and abs(actual - planned) * 100.0 / planned > tolerance:
-                off.append(_("%s: %.2f kg planned, %.2f kg actual") % (label, planned, actual))
+                off.append(
+                    _("%(silo)s: %(planned).2f kg planned, %(actual).2f kg actual")
+                    % {"silo": label, "planned": planned, "actual": actual}
+                )
             elif not planned and actual:
-                off.append(_("%s: not planned, %.2f kg actual") % (label, actual))
+                off.append(
+                    _("%(silo)s: not planned, %(actual).2f kg actual") % {"silo": label, "actual": actual}
+                )
         return off
 
     @api.model
@@ -522,7 +571,9 @@ class MoBatch(models.Model):
     # -- operations (buttons and server actions) ----------------------------------------
     def _post_operation(self, text):
         for batch in self:
-            batch.message_post(body=_("%s by %s.") % (text, self.env.user.name))
+            batch.message_post(
+                body=_("%(operation)s by %(user)s.") % {"operation": text, "user": self.env.user.name}
+            )
 
     def action_send_to_plc(self):
         self._post_operation(_("Send to PLC requested"))
@@ -534,7 +585,9 @@ class MoBatch(models.Model):
     def action_retry_push(self):
         not_finished = self.filtered(lambda b: not b.status_manufacturing or b.status_operation)
         if not_finished:
-            raise UserError(_("Only batches the PLC finished can be pushed: %s") % ", ".join(not_finished.mapped("mo_id")))
+            raise UserError(
+                _("Only batches the PLC finished can be pushed: %s") % ", ".join(not_finished.mapped("mo_id"))
+            )
         self._post_operation(_("Retry push"))
         self.filtered(lambda b: b.push_state == "parked").write({"push_state": "failed"})
         productions = self.production_id

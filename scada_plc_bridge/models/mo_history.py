@@ -15,11 +15,15 @@ class MoHistory(models.Model):
     _rec_name = "mo_id"
 
     status = fields.Selection(
-        [("completed", "Completed"), ("failed", "Failed"), ("cancelled", "Cancelled")], required=True, readonly=True
+        [("completed", "Completed"), ("failed", "Failed"), ("cancelled", "Cancelled")],
+        required=True,
+        readonly=True,
     )
     notes = fields.Text(readonly=True)
-    date_archived = fields.Datetime(string="Archived On", required=True, readonly=True, default=fields.Datetime.now)
-    archived_by_id = fields.Many2one("res.users", string="Archived By", readonly=True, default=lambda self: self.env.user)
+    date_archived = fields.Datetime(
+        string="Archived On", required=True, readonly=True, default=fields.Datetime.now
+    )
+    archived_by_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -27,8 +31,8 @@ class MoHistory(models.Model):
             raise AccessError(_("Batch history is written by the SCADA queue only."))
         return super().create(vals_list)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise AccessError(_("Batch history cannot be changed."))
 
-    def unlink(self):
+    def unlink(self):  # pylint: disable=method-required-super
         raise AccessError(_("Batch history cannot be deleted."))

@@ -13,18 +13,25 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     scada_default_plc_id = fields.Many2one(
-        "scada.plc", string="Default PLC", config_parameter="scada_plc_bridge.default_plc_id",
+        "scada.plc",
+        string="Default PLC",
+        config_parameter="scada_plc_bridge.default_plc_id",
         help="Line for manufacturing orders whose BoM and work centres name none.",
     )
-    scada_batch_limit = fields.Integer(string="Batch Limit", help="Most batches queued at once on the default PLC.")
+    scada_batch_limit = fields.Integer(
+        string="Batch Limit", help="Most batches queued at once on the default PLC."
+    )
     scada_health_stale_minutes = fields.Integer(
         string="Stale After (min)", config_parameter="scada_plc_bridge.health_stale_minutes", default=10
     )
     scada_health_tolerance_percent = fields.Integer(
-        string="Consumption Tolerance (%)", config_parameter="scada_plc_bridge.health_tolerance_percent", default=10
+        string="Consumption Tolerance (%)",
+        config_parameter="scada_plc_bridge.health_tolerance_percent",
+        default=10,
     )
     scada_health_push_failed_minutes = fields.Integer(
-        string="Push Failing Alert After (min)", config_parameter="scada_plc_bridge.health_push_failed_minutes",
+        string="Push Failing Alert After (min)",
+        config_parameter="scada_plc_bridge.health_push_failed_minutes",
         default=30,
     )
     scada_max_push_retries = fields.Integer(
@@ -54,11 +61,16 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         for name, cron in self._scada_crons().items():
             cron.write(
-                {"interval_number": max(1, self[name]), "interval_type": "minutes", "active": self.scada_scheduler_enabled}
+                {
+                    "interval_number": max(1, self[name]),
+                    "interval_type": "minutes",
+                    "active": self.scada_scheduler_enabled,
+                }
             )
         plc = self.scada_default_plc_id or self.env["mo.batch"]._default_plc()
         if plc and self.scada_batch_limit:
             plc.batch_limit = self.scada_batch_limit
+        return result

@@ -26,25 +26,39 @@ class ScadaBatchData(models.AbstractModel):
     _name = "scada.batch.data"
     _description = "SCADA batch data"
 
-    batch_no = fields.Integer(string="Batch No.", readonly=True, index=True, help="Batch number sent to the PLC.")
-    mo_id = fields.Char(string="MO", readonly=True, index=True, help="Manufacturing order reference, as the PLC knows it.")
+    batch_no = fields.Integer(
+        string="Batch No.", readonly=True, index=True, help="Batch number sent to the PLC."
+    )
+    mo_id = fields.Char(
+        string="MO", readonly=True, index=True, help="Manufacturing order reference, as the PLC knows it."
+    )
     production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True, index=True)
     plc_id = fields.Many2one("scada.plc", string="PLC", readonly=True, index=True)
-    equipment = fields.Char(string="Equipment", readonly=True, help="Code of the PLC (line) that ran the batch.")
-    slot = fields.Integer(string="Slot", readonly=True, help="PLC slot (1-10) the recipe was written to.")
-    finished_goods = fields.Char(string="Finished Goods", readonly=True)
+    equipment = fields.Char(readonly=True, help="Code of the PLC (line) that ran the batch.")
+    slot = fields.Integer(readonly=True, help="PLC slot (1-10) the recipe was written to.")
+    finished_goods = fields.Char(readonly=True)
     consumption = fields.Float(
-        string="Planned Quantity (kg)", digits=KG_DIGITS, readonly=True, help="Quantity of finished goods planned."
+        string="Planned Quantity (kg)",
+        digits=KG_DIGITS,
+        readonly=True,
+        help="Quantity of finished goods planned.",
     )
-    locals().update(silo_float_fields("consumption_", "Planned %s (kg)", "Planned consumption of %s, from the BoM."))
+    locals().update(
+        silo_float_fields("consumption_", "Planned %s (kg)", "Planned consumption of %s, from the BoM.")
+    )
     locals().update(
         silo_float_fields("actual_consumption_", "Actual %s (kg)", "Consumption of %s reported by the PLC.")
     )
     actual_weight_quantity_finished_goods = fields.Float(
-        string="Actual Weight (kg)", digits=KG_DIGITS, readonly=True, help="Finished weight reported by the PLC."
+        string="Actual Weight (kg)",
+        digits=KG_DIGITS,
+        readonly=True,
+        help="Finished weight reported by the PLC.",
     )
     status_manufacturing = fields.Boolean(
-        string="Finished on PLC", readonly=True, help="The PLC reports the batch finished (status_manufacturing=1)."
+        string="Finished on PLC",
+        readonly=True,
+        help="The PLC reports the batch finished (status_manufacturing=1).",
     )
     status_operation = fields.Boolean(
         string="PLC Failure", readonly=True, help="The PLC reports the batch failed (status_operation=1)."
@@ -54,7 +68,7 @@ class ScadaBatchData(models.AbstractModel):
     )
     last_read_from_plc = fields.Datetime(string="Last PLC Read", readonly=True)
     company_id = fields.Many2one(
-        "res.company", string="Company", required=True, readonly=True, default=lambda self: self.env.company
+        "res.company", required=True, readonly=True, default=lambda self: self.env.company
     )
 
     def _batch_data_values(self):

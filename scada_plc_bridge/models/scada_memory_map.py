@@ -20,8 +20,12 @@ class ScadaMemoryMap(models.Model):
     name = fields.Char(string="Key", required=True, help="Field key, e.g. actual_consumption_silo_a.")
     label = fields.Char(help="Name in the PLC program's documentation.")
     offset = fields.Integer(required=True, help="Word offset from the slot's first word.")
-    data_type = fields.Selection([(t, t) for t in memory_map.TYPES], string="Type", required=True, default="INT")
-    length = fields.Integer(default=1, help="Words the value takes (ASCII: characters / 2).")
+    data_type = fields.Selection(
+        [(t, t) for t in memory_map.TYPES], string="Type", required=True, default="INT"
+    )
+    word_length = fields.Integer(
+        string="Length (words)", default=1, help="Words the value takes (ASCII: characters / 2)."
+    )
     scale = fields.Float(default=1.0, help="The PLC stores value x scale.")
     word_order = fields.Selection(ORDERS, default=memory_map.HIGH_FIRST, required=True)
     byte_order = fields.Selection(ORDERS, default=memory_map.HIGH_FIRST, required=True)
@@ -39,7 +43,7 @@ class ScadaMemoryMap(models.Model):
             "label": spec.label,
             "offset": spec.offset,
             "data_type": spec.data_type,
-            "length": spec.length,
+            "word_length": spec.length,
             "scale": spec.scale,
             "word_order": spec.word_order,
             "byte_order": spec.byte_order,
@@ -55,7 +59,7 @@ class ScadaMemoryMap(models.Model):
             self.name,
             self.offset,
             self.data_type,
-            length=self.length,
+            length=self.word_length,
             scale=scale,
             word_order=self.word_order,
             byte_order=self.byte_order,
@@ -65,12 +69,14 @@ class ScadaMemoryMap(models.Model):
             label=self.label or self.name,
         )
 
-    @api.constrains("offset", "data_type", "length", "scale", "word_order", "byte_order")
+    @api.constrains("offset", "data_type", "word_length", "scale", "word_order", "byte_order")
     def _check_field_spec(self):
         for row in self:
             try:
                 row._to_field_spec()
             except ValueError as error:
-                raise ValidationError(_("Memory map field %s: %s") % (row.name, error))
-            if row.offset < 0 or row.offset + row.length > row.plc_id.slot_stride:
+                raise ValidationError(
+                    _("Memory map field %(field)s: %(error)s") % {"field": row.name, "error": error}
+                )
+            if row.offset < 0 or row.offset + row.word_length > row.plc_id.slot_stride:
                 raise ValidationError(_("Memory map field %s lies outside its slot.") % row.name)

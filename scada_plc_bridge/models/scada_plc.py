@@ -58,8 +58,12 @@ def poll_plc_until(dbname, plc_id, deadline):
                 if finished_ids:
                     # Task 3 at once for what just finished, in its own transactions.
                     with registry.cursor() as cr:
-                        api.Environment(cr, SUPERUSER_ID, {})["mo.batch"].browse(finished_ids)._process_completed()
-                time.sleep(max(0.0, min(interval - (time.monotonic() - started), deadline - time.monotonic())))
+                        api.Environment(cr, SUPERUSER_ID, {})["mo.batch"].browse(
+                            finished_ids
+                        )._process_completed()
+                time.sleep(
+                    max(0.0, min(interval - (time.monotonic() - started), deadline - time.monotonic()))
+                )
         except Exception:
             _logger.exception("[TASK 2] polling PLC %s stopped", plc_id)
         finally:
@@ -73,7 +77,9 @@ class ScadaPlc(models.Model):
     _order = "sequence, code"
 
     name = fields.Char(required=True, tracking=True)
-    code = fields.Char(required=True, tracking=True, help="Short code of the line, e.g. PLC01; shown on batches.")
+    code = fields.Char(
+        required=True, tracking=True, help="Short code of the line, e.g. PLC01; shown on batches."
+    )
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
@@ -81,27 +87,43 @@ class ScadaPlc(models.Model):
         "res.users", string="Responsible", help="Receives the health activities of this line's batches."
     )
     host = fields.Char(
-        required=True, default="127.0.0.1", tracking=True, help="IP address or host name of the PLC's Ethernet unit."
+        required=True,
+        default="127.0.0.1",
+        tracking=True,
+        help="IP address or host name of the PLC's Ethernet unit.",
     )
     port = fields.Integer(required=True, default=9600, tracking=True, help="FINS port, 9600 by default.")
     protocol = fields.Selection(
-        [("udp", "UDP"), ("tcp", "TCP")], required=True, default="udp", tracking=True, help="FINS over UDP or FINS/TCP."
+        [("udp", "UDP"), ("tcp", "TCP")],
+        required=True,
+        default="udp",
+        tracking=True,
+        help="FINS over UDP or FINS/TCP.",
     )
-    plc_node = fields.Integer(string="PLC Node", default=0, help="FINS node address of the PLC (DA1); 0: local node.")
+    plc_node = fields.Integer(
+        string="PLC Node", default=0, help="FINS node address of the PLC (DA1); 0: local node."
+    )
     client_node = fields.Integer(
-        string="Client Node", default=0, help="FINS node address of Odoo (SA1); 0: automatic (TCP assigns one)."
+        default=0,
+        help="FINS node address of Odoo (SA1); 0: automatic (TCP assigns one).",
     )
     timeout = fields.Float(default=2.0, help="Seconds to wait for one reply.")
     read_retries = fields.Integer(default=1, help="Extra attempts of a read that got no valid reply.")
-    poll_interval = fields.Integer(string="Poll Interval (s)", default=5, help="Seconds between two PLC reads.")
+    poll_interval = fields.Integer(
+        string="Poll Interval (s)", default=5, help="Seconds between two PLC reads."
+    )
     batch_limit = fields.Integer(default=10, help="Most batches queued for this PLC at once.")
     slot_count = fields.Integer(default=memory_map.SLOT_COUNT, help="Number of READ/WRITE slots.")
     slot_stride = fields.Integer(default=memory_map.SLOT_STRIDE, help="Words between two slots.")
     read_area_base = fields.Integer(
-        string="READ Area (DM)", default=memory_map.READ_AREA_BASE, help="DM address of READ slot 1 (PLC to Odoo)."
+        string="READ Area (DM)",
+        default=memory_map.READ_AREA_BASE,
+        help="DM address of READ slot 1 (PLC to Odoo).",
     )
     write_area_base = fields.Integer(
-        string="WRITE Area (DM)", default=memory_map.WRITE_AREA_BASE, help="DM address of WRITE slot 1 (Odoo to PLC)."
+        string="WRITE Area (DM)",
+        default=memory_map.WRITE_AREA_BASE,
+        help="DM address of WRITE slot 1 (Odoo to PLC).",
     )
     state = fields.Selection(
         [("unknown", "Not Contacted"), ("connected", "Connected"), ("error", "Error")],
@@ -115,8 +137,8 @@ class ScadaPlc(models.Model):
         readonly=True, help="Slots the last read could not use (invalid data, unknown MO), one per line."
     )
     silo_ids = fields.One2many("scada.silo", "plc_id", string="Silos")
-    memory_map_ids = fields.One2many("scada.memory.map", "plc_id", string="Memory Map")
-    batch_ids = fields.One2many("mo.batch", "plc_id", string="Batches")
+    memory_map_ids = fields.One2many("scada.memory.map", "plc_id", string="Memory map fields")
+    batch_ids = fields.One2many("mo.batch", "plc_id", string="Queued batches")
     batch_count = fields.Integer(compute="_compute_batch_count")
 
     _sql_constraints = [("code_company_uniq", "unique(code, company_id)", "The PLC code must be unique.")]
@@ -144,8 +166,13 @@ class ScadaPlc(models.Model):
             for plc in plcs.filtered(lambda p: not p.silo_ids):
                 self.env["scada.silo"].create(
                     [
-                        {"plc_id": plc.id, "name": label.upper(), "tag": tag, "plc_silo_id": silo_id,
-                         "code": ("silo%d" if tag.startswith("silo_") else "lq%d") % silo_id}
+                        {
+                            "plc_id": plc.id,
+                            "name": label.upper(),
+                            "tag": tag,
+                            "plc_silo_id": silo_id,
+                            "code": ("silo%d" if tag.startswith("silo_") else "lq%d") % silo_id,
+                        }
                         for tag, silo_id, label in SILOS
                     ]
                 )
@@ -158,8 +185,10 @@ class ScadaPlc(models.Model):
             rows = [("read", spec) for spec in memory_map.default_read_fields()]
             rows += [("write", spec) for spec in memory_map.default_write_fields()]
             self.env["scada.memory.map"].create(
-                [dict(self.env["scada.memory.map"]._values_from_spec(spec), plc_id=plc.id, area=area)
-                 for area, spec in rows]
+                [
+                    dict(self.env["scada.memory.map"]._values_from_spec(spec), plc_id=plc.id, area=area)
+                    for area, spec in rows
+                ]
             )
 
     # -- plclib adapters ---------------------------------------------------
@@ -179,12 +208,17 @@ class ScadaPlc(models.Model):
         self.ensure_one()
         rows = self.memory_map_ids.filtered(lambda row: row.area == area)
         if not rows:
-            fields_ = memory_map.default_read_fields() if area == "read" else memory_map.default_write_fields()
+            fields_ = (
+                memory_map.default_read_fields() if area == "read" else memory_map.default_write_fields()
+            )
             return memory_map.SlotLayout(fields_)
         try:
             return memory_map.SlotLayout([row._to_field_spec() for row in rows])
         except ValueError as error:
-            raise UserError(_("The %s memory map of %s is inconsistent: %s") % (area, self.display_name, error))
+            raise UserError(
+                _("The %(area)s memory map of %(plc)s is inconsistent: %(error)s")
+                % {"area": area, "plc": self.display_name, "error": error}
+            )
 
     # -- connection state, logged once per change ---------------------------
     def _record_contact(self, warning=None):
@@ -238,7 +272,10 @@ class ScadaPlc(models.Model):
                 continue
             batch = queue.get(reading.fields.get(layout.id_field))
             if not reading.valid:
-                problem = _("Slot %s: invalid data ignored: %s") % (reading.slot, "; ".join(reading.errors))
+                problem = _("Slot %(slot)s: invalid data ignored: %(errors)s") % {
+                    "slot": reading.slot,
+                    "errors": "; ".join(reading.errors),
+                }
                 problems.append(problem)
                 if batch:
                     batch._record_plc_problem(problem)
@@ -246,7 +283,8 @@ class ScadaPlc(models.Model):
             if not batch:
                 if not reading.fields.get("status_read_data"):
                     problems.append(
-                        _("Slot %s: MO %s is not in the queue; ignored.") % (reading.slot, reading.fields["mo_id"])
+                        _("Slot %(slot)s: MO %(mo)s is not in the queue; ignored.")
+                        % {"slot": reading.slot, "mo": reading.fields["mo_id"]}
                     )
                 continue
             acknowledge, newly_finished = batch._apply_plc_reading(reading, now)
@@ -296,7 +334,9 @@ class ScadaPlc(models.Model):
         deadline = time.monotonic() + POLL_WINDOW_SECONDS
         threads = [
             threading.Thread(
-                target=poll_plc_until, args=(self.env.cr.dbname, plc.id, deadline), name="scada-poll-%s" % plc.code
+                target=poll_plc_until,
+                args=(self.env.cr.dbname, plc.id, deadline),
+                name="scada-poll-%s" % plc.code,
             )
             for plc in plcs
         ]
@@ -311,7 +351,12 @@ class ScadaPlc(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": self.display_name or _("SCADA"), "message": message, "type": kind, "sticky": sticky},
+            "params": {
+                "title": self.display_name or _("SCADA"),
+                "message": message,
+                "type": kind,
+                "sticky": sticky,
+            },
         }
 
     def action_test_connection(self):
@@ -326,7 +371,9 @@ class ScadaPlc(models.Model):
             return self._notify(_("No connection: %s") % error, "danger", sticky=True)
         self._record_contact(warning)
         return self._notify(
-            _("Connected to %s (version %s), mode %s.") % (data["model"], data["version"], status["mode"]), "success"
+            _("Connected to %(model)s (version %(version)s), mode %(mode)s.")
+            % {"model": data["model"], "version": data["version"], "mode": status["mode"]},
+            "success",
         )
 
     def action_view_batches(self):
@@ -344,7 +391,9 @@ class ScadaPlc(models.Model):
 
     def action_run_task3_process_completed(self):
         done, failed = self.env["mo.batch"]._cron_process_completed()
-        return self._notify(_("Task 3: %s batch(es) finished, %s failed.") % (done, failed))
+        return self._notify(
+            _("Task 3: %(done)s batch(es) finished, %(failed)s failed.") % {"done": done, "failed": failed}
+        )
 
     def action_run_task4_health(self):
         problems = self.env["mo.batch"]._cron_health()

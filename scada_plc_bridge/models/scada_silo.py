@@ -19,7 +19,9 @@ class ScadaSilo(models.Model):
         string="PLC ID", required=True, help="Id word the PLC reports for this material point (101-115)."
     )
     plc_id = fields.Many2one("scada.plc", string="PLC", required=True, ondelete="cascade", index=True)
-    product_id = fields.Many2one("product.product", string="Usual Product", help="The material it usually holds.")
+    product_id = fields.Many2one(
+        "product.product", string="Usual Product", help="The material it usually holds."
+    )
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
     active = fields.Boolean(default=True)
 

@@ -5,8 +5,10 @@ the timeout, 5 slot decoded but invalid."""
 
 import argparse
 import json
+import logging
+import signal
 import sys
-import time
+import threading
 
 from .client import DEFAULT_PORT, FinsClient
 from .exceptions import PlcConnectionError, PlcEndCodeError, PlcError, PlcFrameError
@@ -36,8 +38,17 @@ def _rate(text):
     return value
 
 
+class UsageError(Exception):
+    """Bad command line: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError("%s: %s" % (self.prog, message))
+
+
 def build_parser():
-    connection = argparse.ArgumentParser(add_help=False)
+    connection = _Parser(add_help=False)
     connection.add_argument("--host", default="127.0.0.1", help="PLC address (default 127.0.0.1)")
     connection.add_argument("--port", type=int, default=DEFAULT_PORT, help="FINS port (default 9600)")
     connection.add_argument("--tcp", action="store_true", help="FINS/TCP instead of UDP")
@@ -46,7 +57,7 @@ def build_parser():
     connection.add_argument("--plc-node", type=int, default=0, help="PLC FINS node (DA1)")
     connection.add_argument("--client-node", type=int, default=None, help="own FINS node (SA1)")
 
-    parser = argparse.ArgumentParser(prog="scada-plc", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="scada-plc", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -107,15 +118,21 @@ def run_simulator(args, out):
     )
     for kind in FAULT_KINDS:
         simulator.set_fault(kind, getattr(args, "fault_" + kind))
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # `kill` (SIGTERM) stops it as cleanly as Ctrl-C.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     simulator.start()
     print("listening on %s" % simulator.url, file=out, flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        while not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
-        return EXIT_OK
+        pass
     finally:
         simulator.stop()
+    return EXIT_OK
 
 
 def run_client(args, out):
@@ -161,7 +178,10 @@ def main(argv=None, out=None, err=None):
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit_request:
+    except UsageError as error:
+        print(error, file=err)
+        return EXIT_USAGE
+    except SystemExit as exit_request:  # --help
         return EXIT_USAGE if exit_request.code else EXIT_OK
     try:
         if args.command == "sim":

@@ -117,7 +117,7 @@ class PlcFrameError(PlcError):
     """A reply that is not a well-formed FINS response."""
 
 
-class PlcValueError(PlcError):
+class PlcValueError(PlcError, ValueError):
     """A value that cannot be encoded into PLC words (type, range)."""
 
 

@@ -107,6 +107,8 @@ class FieldSpec:
             raw = words[0] - 0x10000 if words[0] & 0x8000 else words[0]
         elif self.data_type == BCD:
             raw = _from_bcd(words[0])
+            if raw is None:
+                return None
         else:  # UINT, BOOL
             raw = words[0]
         if self.data_type == BOOL:
@@ -118,6 +120,8 @@ class FieldSpec:
             if self.data_type == ASCII:
                 return self._encode_ascii(value or "")
             if self.data_type == BOOL:
+                if value not in (None, False, True, 0, 1):
+                    raise ValueError("a flag is True/False or 0/1")
                 return [1 if value else 0]
             if self.data_type == REAL:
                 raw = float(value) * self.scale
@@ -150,6 +154,8 @@ class FieldSpec:
             if any(not (32 <= ord(char) < 127) for char in value):
                 return ["%s: not printable text: %r" % (self.label, value)]
             return []
+        if value is None:
+            return ["%s: not a BCD word" % self.label]
         if isinstance(value, float) and not math.isfinite(value):
             return ["%s: not a finite number: %r" % (self.label, value)]
         if self.expected is not None and value != self.expected:
@@ -164,7 +170,7 @@ class FieldSpec:
 def _from_bcd(word):
     digits = "%04X" % word
     if not digits.isdigit():
-        return -1  # not BCD: reported by validation through min_value
+        return None  # a nibble above 9: reported by validation, never guessed
     return int(digits)
 
 

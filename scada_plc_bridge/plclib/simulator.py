@@ -45,7 +45,7 @@ FAULT_KINDS = (
     "warning_flag",  # normal completion with the 0x0040 non-fatal error flag
     "truncated",  # the reply cut short
     "garbage",  # random bytes instead of the reply
-    "torn",  # a 32-bit value being updated read half old, half new
+    "torn",  # a read splitting a 32-bit value under update gets its old high word
 )
 PLANT_TICK_SECONDS = 0.05
 
@@ -135,7 +135,10 @@ class PlcSimulator:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         kind = socket.SOCK_DGRAM if self.protocol == "udp" else socket.SOCK_STREAM
         self._socket = socket.socket(family, kind)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.protocol == "tcp":
+            # Rebind at once after a restart; on UDP the option would let two
+            # simulators share a port silently.
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((self.host, self.port))
         self.port = self._socket.getsockname()[1]
         self._socket.settimeout(0.1)
@@ -164,7 +167,8 @@ class PlcSimulator:
 
     @property
     def url(self):
-        return "%s://%s:%s" % (self.protocol, self.host, self.port)
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "%s://%s:%s" % (self.protocol, host, self.port)
 
     def _spawn(self, target, *args):
         thread = threading.Thread(target=target, args=args, daemon=True, name="plc-sim-%s" % target.__name__)
@@ -196,14 +200,26 @@ class PlcSimulator:
             raise ValueError("area is 'read' or 'write'")
         return slot_address(READ_AREA_BASE if area == "read" else WRITE_AREA_BASE, slot)
 
-    def write_slot_values(self, area, slot, values):
-        layout = self.read_layout if area == "read" else self.write_layout
-        current = layout.decode(self.memory.read(self._slot_base(area, slot), layout.size_words))
-        current.update(values)
-        self.memory.write(self._slot_base(area, slot), layout.encode(current))
+    def _layout(self, area):
+        return self.read_layout if area == "read" else self.write_layout
+
+    def write_slot_values(self, area, slot, values, clear=False):
+        """Encode `values` (default map keys) into a slot; other fields keep
+        their words, or become 0 with `clear`.  Returns (before, after) words."""
+        layout, base = self._layout(area), self._slot_base(area, slot)
+        unknown = set(values) - set(layout.by_name)
+        if unknown:
+            raise ValueError("no such field in the %s map: %s" % (area, ", ".join(sorted(unknown))))
+        before = self.memory.read(base, layout.size_words)
+        after = [0] * layout.size_words if clear else list(before)
+        for name, value in values.items():
+            spec = layout.by_name[name]
+            after[spec.offset : spec.offset + spec.length] = spec.encode(value)
+        self.memory.write(base, after)
+        return before, after
 
     def read_slot_values(self, area, slot):
-        layout = self.read_layout if area == "read" else self.write_layout
+        layout = self._layout(area)
         return layout.decode(self.memory.read(self._slot_base(area, slot), layout.size_words))
 
     # -- request handling ---------------------------------------------------
@@ -228,18 +244,20 @@ class PlcSimulator:
                 request = command_class.decode_request(payload)
                 self._check_area(request.area)
                 if request.count > commands.MAX_READ_WORDS:
-                    return 0x1001, b""
+                    return 0x110B, b""  # the reply would not fit in one frame
                 words = self._torn(request.address, self.memory.read(request.address, request.count))
                 return 0, request.encode_response(words)
             if command_class is commands.MemoryAreaWrite:
                 request = command_class.decode_request(payload)
                 self._check_area(request.area)
                 if len(request.words) > commands.MAX_WRITE_WORDS:
-                    return 0x1001, b""
+                    return 0x1001, b""  # command too long
                 self.memory.write(request.address, request.words)
                 return 0, b""
             if command_class is commands.MultipleMemoryAreaRead:
                 request = command_class.decode_request(payload)
+                if len(request.items) > commands.MAX_MULTIPLE_READ_ITEMS:
+                    return 0x110B, b""
                 words = []
                 for area, address in request.items:
                     self._check_area(area)
@@ -259,49 +277,45 @@ class PlcSimulator:
             raise AddressError(0x1101)
 
     def _torn(self, address, words):
-        """With the torn fault, serve one value under update half old, half new."""
-        if not self._chance("torn"):
+        """The torn fault: a read that ends between the two words of a 32-bit
+        value the last scan changed gets that high word as it was before the
+        scan, so a reader that fetches the low word with its next command
+        assembles a value the PLC never held.  A read covering both words is
+        served from one scan, as a CS/CJ CPU serves one command."""
+        last = address + len(words) - 1
+        if last not in self._torn_candidates or not self._chance("torn"):
             return words
-        changing = [a for a in self._torn_candidates if address <= a < address + len(words)]
-        if changing:
-            with self._random_lock:
-                high_word_address = self._random.choice(changing)
-            words = list(words)
-            words[high_word_address - address] = self._torn_candidates[high_word_address]
-        return words
+        return words[:-1] + [self._torn_candidates[last]]
 
     def _faulty_replies(self, reply):
-        """The datagrams to send for one reply, after fault injection:
-        a list of (delay seconds, bytes)."""
+        """What to send for one reply, after fault injection: a list of
+        (delay seconds, bytes, raw); raw bytes bypass the FINS/TCP framing."""
         if self._chance("drop"):
             return []
         header = frame.decode_header(reply)
         if self._chance("garbage"):
             with self._random_lock:
-                return [
-                    (
-                        0,
-                        bytes(self._random.getrandbits(8) for _ in range(self._random.randint(1, 40))),
-                    )
-                ]
+                size = self._random.randint(1, 40)
+                garbage = bytes(self._random.getrandbits(8) for _ in range(size))
+            return [(0, garbage, True)]
         if self._chance("truncated"):
             with self._random_lock:
-                return [(0, reply[: self._random.randint(1, len(reply) - 1)])]
+                return [(0, reply[: self._random.randint(1, len(reply) - 1)], False)]
         if self._chance("wrong_sid"):
-            return [(0, frame.encode_header(header._replace(sid=(header.sid + 1) % 256)) + reply[10:])]
+            return [(0, frame.encode_header(header._replace(sid=(header.sid + 1) % 256)) + reply[10:], False)]
         if self._chance("wrong_command"):
             command_code = struct.unpack_from(">H", reply, 10)[0]
-            return [(0, reply[:10] + struct.pack(">H", command_code ^ 0x0100) + reply[12:])]
+            return [(0, reply[:10] + struct.pack(">H", command_code ^ 0x0100) + reply[12:], False)]
         if self._chance("end_code"):
-            return [(0, reply[:12] + struct.pack(">H", 0x2201))]
+            return [(0, reply[:12] + struct.pack(">H", 0x2201), False)]
         if self._chance("warning_flag"):
             end_code = struct.unpack_from(">H", reply, 12)[0]
             reply = reply[:12] + struct.pack(">H", end_code | 0x0040) + reply[14:]
         if self._chance("delay"):
-            return [(self.fault_delay, reply)]
+            return [(self.fault_delay, reply, False)]
         if self._chance("duplicate"):
-            return [(0, reply), (0, reply)]
-        return [(0, reply)]
+            return [(0, reply, False), (0, reply, False)]
+        return [(0, reply, False)]
 
     def _send_later(self, delay, send, data):
         def deliver():
@@ -313,11 +327,17 @@ class PlcSimulator:
 
         threading.Thread(target=deliver, daemon=True).start()
 
-    def _dispatch(self, data, send):
+    def _dispatch(self, data, send, send_raw=None):
+        """Answer one command through `send`; over TCP, garbage goes out
+        through `send_raw`, outside the FINS/TCP framing, as a corrupted
+        stream would arrive."""
         reply = self.handle(data)
         if reply is None:
             return
-        for delay, datagram in self._faulty_replies(reply):
+        for delay, datagram, raw in self._faulty_replies(reply):
+            if raw and send_raw is not None:
+                send_raw(datagram)
+                continue
             if delay:
                 self._send_later(delay, send, datagram)
             else:
@@ -349,9 +369,12 @@ class PlcSimulator:
         buffer = bytearray()
         send_lock = threading.Lock()
 
-        def send_frame(data):
+        def send_raw(data):
             with send_lock:
-                connection.sendall(frame.encode_tcp(frame.TCP_FRAME_SEND, data))
+                connection.sendall(data)
+
+        def send_frame(data):
+            send_raw(frame.encode_tcp(frame.TCP_FRAME_SEND, data))
 
         try:
             while not self._stop.is_set():
@@ -373,7 +396,7 @@ class PlcSimulator:
                         with send_lock:
                             connection.sendall(frame.encode_server_node_response(client_node, self.node))
                     elif tcp_frame.command == frame.TCP_FRAME_SEND:
-                        self._dispatch(tcp_frame.data, send_frame)
+                        self._dispatch(tcp_frame.data, send_frame, send_raw)
                     else:
                         with send_lock:
                             connection.sendall(frame.encode_tcp(frame.TCP_FRAME_SEND_ERROR, error_code=3))
@@ -385,19 +408,33 @@ class PlcSimulator:
     # -- plant mode ---------------------------------------------------------
     def _run_plant(self):
         while not self._stop.wait(PLANT_TICK_SECONDS):
-            self.plant_tick(time.monotonic())
+            try:
+                self.plant_tick(time.monotonic())
+            except Exception:  # keep the line running whatever a test wrote into memory
+                _logger.exception("plant scan failed")
 
     def plant_tick(self, now):
         """One scan of the simulated line."""
         self._torn_candidates = {}
         for slot in range(1, SLOT_COUNT + 1):
-            write_base = slot_address(WRITE_AREA_BASE, slot)
-            recipe = self.write_layout.decode(self.memory.read(write_base, self.write_layout.size_words))
-            if recipe["mo_id"] and recipe["status_read_data"] is False:
-                self._take_recipe(slot, recipe, now)
             running = self._plant_slots.get(slot)
+            report = self.read_slot_values("read", slot)
+            if running is not None and report["mo_id"] != running.recipe["mo_id"]:
+                del self._plant_slots[slot]  # memory was cleared under us
+                running = None
+            recipe = self.read_slot_values("write", slot)
+            if recipe["mo_id"] and recipe["status_read_data"] is False and self._read_slot_free(report):
+                self._take_recipe(slot, recipe, now)
+                running = self._plant_slots[slot]
             if running is not None and not running.done:
                 self._advance(slot, running, now)
+
+    @staticmethod
+    def _read_slot_free(report):
+        """A new recipe may take over READ slot n only once the bridge has
+        acknowledged the last batch there (or the slot is blank), so no
+        result is overwritten before it was read."""
+        return not report["mo_id"] or report["status_read_data"] is True
 
     def _take_recipe(self, slot, recipe, now):
         self.recipes_taken += 1
@@ -432,14 +469,9 @@ class PlcSimulator:
         self._write_read_slot(slot, values)
 
     def _write_read_slot(self, slot, values):
-        base = slot_address(READ_AREA_BASE, slot)
-        before = self.memory.read(base, self.read_layout.size_words)
-        current = self.read_layout.decode(before)
-        if "mo_id" in values:  # a new batch: clear what the last one left
-            current = dict.fromkeys(current)
-        current.update(values)
-        after = self.read_layout.encode(current)
-        self.memory.write(base, after)
+        # A new batch (it brings its mo_id) starts from a blank slot.
+        before, after = self.write_slot_values("read", slot, values, clear="mo_id" in values)
+        base = self._slot_base("read", slot)
         self._torn_candidates.update(
             (base + offset, before[offset])
             for offset in self._32bit_offsets

@@ -35,7 +35,14 @@ class UdpTransport:
 
     def send(self, data):
         try:
-            self._socket.send(data)
+            try:
+                self._socket.send(data)
+            except ConnectionRefusedError:
+                # The ICMP error of an earlier datagram surfaced here instead
+                # of in recv; this datagram was not sent yet.
+                self._socket.send(data)
+        except ConnectionRefusedError:
+            pass  # nothing listens: the reply wait ends in a timeout
         except OSError as error:
             raise PlcConnectionError("cannot send to udp://%s:%s: %s" % (self.host, self.port, error))
 
@@ -70,8 +77,10 @@ class TcpTransport:
         self.server_node = None
 
     def open(self, timeout):
+        """Connect and exchange node addresses, both within `timeout`."""
         if self._socket is not None:
             return
+        deadline = time.monotonic() + timeout
         try:
             self._socket = socket.create_connection((self.host, self.port), timeout=timeout)
         except OSError as error:
@@ -79,7 +88,7 @@ class TcpTransport:
         self._buffer.clear()
         try:
             self._socket.sendall(frame.encode_client_node_request(self.requested_client_node))
-            reply = self._read_tcp_frame(time.monotonic() + timeout)
+            reply = self._read_tcp_frame(deadline)
             if reply is None:
                 raise PlcConnectionError("FINS/TCP node address handshake timed out")
             self.client_node, self.server_node = frame.decode_node_addresses(reply)
@@ -114,6 +123,8 @@ class TcpTransport:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
+            if self._socket is None:
+                raise PlcConnectionError("tcp://%s:%s: connection closed" % (self.host, self.port))
             self._socket.settimeout(remaining)
             try:
                 chunk = self._socket.recv(4096)
@@ -133,6 +144,8 @@ class TcpTransport:
             if tcp_frame is None:
                 return None
             if tcp_frame.command == frame.TCP_FRAME_SEND_ERROR or tcp_frame.error_code:
+                # The server closes the connection after such a notice.
+                self.close()
                 raise PlcConnectionError(
                     "FINS/TCP error: %s"
                     % frame.TCP_ERRORS.get(tcp_frame.error_code, "code %08X" % tcp_frame.error_code)

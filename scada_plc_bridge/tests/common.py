@@ -1,6 +1,7 @@
 """Shared set-up of the addon's Odoo tests: a PLC record pointing at the
 plclib simulator on 127.0.0.1 (real UDP socket, no mocked PLC), kg products
 for three silos and one component without silo, a BoM mapping them."""
+
 import socket
 
 from odoo.tests.common import Form, SavepointCase
@@ -36,7 +37,13 @@ class ScadaCase(SavepointCase):
         cls.addClassCleanup(cls.simulator.stop)
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.plc = cls.env["scada.plc"].create(
-            {"name": "Test line", "code": "TEST01", "port": cls.simulator.port, "timeout": 0.5, "read_retries": 1}
+            {
+                "name": "Test line",
+                "code": "TEST01",
+                "port": cls.simulator.port,
+                "timeout": 0.5,
+                "read_retries": 1,
+            }
         )
         cls.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.default_plc_id", cls.plc.id)
         cls.silo = {silo.tag: silo for silo in cls.plc.silo_ids}
@@ -59,9 +66,33 @@ class ScadaCase(SavepointCase):
                 "product_uom_id": kg.id,
                 "code": "JF SUPER 2A 25",
                 "bom_line_ids": [
-                    (0, 0, {"product_id": cls.corn.id, "product_qty": 600, "scada_silo_id": cls.silo["silo_d"].id}),
-                    (0, 0, {"product_id": cls.copra.id, "product_qty": 350, "scada_silo_id": cls.silo["silo_b"].id}),
-                    (0, 0, {"product_id": cls.molasses.id, "product_qty": 40, "scada_silo_id": cls.silo["lq114"].id}),
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": cls.corn.id,
+                            "product_qty": 600,
+                            "scada_silo_id": cls.silo["silo_d"].id,
+                        },
+                    ),
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": cls.copra.id,
+                            "product_qty": 350,
+                            "scada_silo_id": cls.silo["silo_b"].id,
+                        },
+                    ),
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": cls.molasses.id,
+                            "product_qty": 40,
+                            "scada_silo_id": cls.silo["lq114"].id,
+                        },
+                    ),
                     (0, 0, {"product_id": cls.premix.id, "product_qty": 10}),
                 ],
             }

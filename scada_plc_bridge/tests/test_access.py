@@ -16,7 +16,9 @@ class TestAccess(ScadaCase):
         cls.env["mo.batch"]._sync_mo(cls.plc)
         cls.batch = cls.env["mo.batch"].search([("plc_id", "=", cls.plc.id)])
         other = cls.confirmed_mo(200)
-        cls.history_batch = cls.env["mo.batch"].create(cls.env["mo.batch"]._values_from_production(other, cls.plc, 2))
+        cls.history_batch = cls.env["mo.batch"].create(
+            cls.env["mo.batch"]._values_from_production(other, cls.plc, 2)
+        )
         cls.history = cls.history_batch._archive("cancelled", "for the access test")
 
     def test_user_sees_batches_and_history(self):
@@ -64,8 +66,11 @@ class TestAccess(ScadaCase):
     def test_other_company_does_not_see_this_queue(self):
         company = self.env["res.company"].create({"name": "Other plant"})
         outsider = new_test_user(
-            self.env, "scada_outsider", groups="scada_plc_bridge.group_scada_user",
-            company_id=company.id, company_ids=[(6, 0, company.ids)],
+            self.env,
+            "scada_outsider",
+            groups="scada_plc_bridge.group_scada_user",
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
         )
         self.assertFalse(self.env["mo.batch"].with_user(outsider).search([]))
         self.assertFalse(self.env["scada.plc"].with_user(outsider).search([("id", "=", self.plc.id)]))

@@ -24,7 +24,9 @@ class TestAutoCancel(ScadaCase):
         # Someone finished the MO by hand meanwhile: Odoo cannot cancel it.
         production.qty_producing = 1000
         production._set_qty_producing()
-        production.with_context(skip_immediate=True, skip_backorder=True, skip_consumption=True).button_mark_done()
+        production.with_context(
+            skip_immediate=True, skip_backorder=True, skip_consumption=True
+        ).button_mark_done()
         self.report(batch, status_operation=True)
         self.plc.action_read_now()
         self.assertTrue(batch.exists())

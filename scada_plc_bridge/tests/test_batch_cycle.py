@@ -12,20 +12,26 @@ class TestBatchCycle(ScadaCase):
         batch = self.queue()
         self.assertEqual(batch.production_id, production)
         self.assertEqual(batch.state, "sent")
-        self.assertEqual((batch.consumption_silo_d, batch.consumption_silo_b, batch.consumption_lq114), (600, 350, 40))
+        self.assertEqual(
+            (batch.consumption_silo_d, batch.consumption_silo_b, batch.consumption_lq114), (600, 350, 40)
+        )
         # The recipe is in WRITE slot 1 of the PLC.
         recipe = self.simulator.read_slot_values("write", batch.slot)
         self.assertEqual(recipe["mo_id"], production.name)
         self.assertEqual(recipe["consumption_silo_d"], 600.0)
         self.assertEqual(recipe["quantity"], 1000.0)
         # The simulated line takes it, runs it and reports it finished.
-        self.assertTrue(self._wait(lambda: self.simulator.read_slot_values("read", batch.slot)["status_manufacturing"]))
+        self.assertTrue(
+            self._wait(lambda: self.simulator.read_slot_values("read", batch.slot)["status_manufacturing"])
+        )
         actual = self.simulator.read_slot_values("read", batch.slot)
         self.plc.action_read_now()  # first 'finished' read: remembered, not yet trusted
         self.assertEqual(batch.state, "running")
         self.assertAlmostEqual(batch.actual_consumption_silo_d, actual["actual_consumption_silo_d"], 2)
         self.plc.action_read_now()  # the second agrees: finished, and Task 3 runs at once
-        self.assertFalse(batch.exists(), batch.exists() and (batch.state, batch.last_error, batch.plc_read_error))
+        self.assertFalse(
+            batch.exists(), batch.exists() and (batch.state, batch.last_error, batch.plc_read_error)
+        )
         self.assertEqual(production.state, "done")
         consumed = self.consumed(production)
         self.assertAlmostEqual(consumed[self.corn], actual["actual_consumption_silo_d"], 2)

@@ -2,7 +2,6 @@ import io
 import os
 
 import polib
-
 from odoo.tests import SavepointCase, tagged
 from odoo.tools import trans_export
 

@@ -16,15 +16,23 @@ class TestPlcRead(ScadaCase):
         self.assertEqual(len(self.batch), 1)
 
     def snapshot(self):
-        fields = ["actual_consumption_silo_d", "actual_weight_quantity_finished_goods", "status_manufacturing",
-                  "status_operation", "last_read_from_plc", "state"]
+        fields = [
+            "actual_consumption_silo_d",
+            "actual_weight_quantity_finished_goods",
+            "status_manufacturing",
+            "status_operation",
+            "last_read_from_plc",
+            "state",
+        ]
         return self.batch.read(fields)[0]
 
     def test_running_actuals_are_taken(self):
         self.report(self.batch, actual_consumption_silo_d=120.5, actual_consumption_lq114=3.25)
         self.plc.action_read_now()
         self.assertEqual(self.batch.state, "running")
-        self.assertEqual((self.batch.actual_consumption_silo_d, self.batch.actual_consumption_lq114), (120.5, 3.25))
+        self.assertEqual(
+            (self.batch.actual_consumption_silo_d, self.batch.actual_consumption_lq114), (120.5, 3.25)
+        )
         self.assertTrue(self.batch.last_read_from_plc)
         self.assertEqual(self.plc.state, "connected")
 

@@ -1,12 +1,10 @@
 import threading
 import uuid
 
+import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 from odoo.tests.common import BaseCase, Form, get_db_name
-
-import odoo
-
 
 
 @tagged("post_install", "-at_install")
@@ -57,17 +55,32 @@ class TestConcurrentProcessing(BaseCase):
 
     def _committed_finished_batch(self, env):
         kg = env.ref("uom.product_uom_kgm")
-        plc = env["scada.plc"].create({"name": "Concurrency", "code": "CONC-%s" % uuid.uuid4().hex[:8], "port": 9})
-        product = env["product.product"].create({"name": "CONC FEED", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id})
-        component = env["product.product"].create({"name": "CONC CORN", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id})
+        plc = env["scada.plc"].create(
+            {"name": "Concurrency", "code": "CONC-%s" % uuid.uuid4().hex[:8], "port": 9}
+        )
+        product = env["product.product"].create(
+            {"name": "CONC FEED", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
+        )
+        component = env["product.product"].create(
+            {"name": "CONC CORN", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
+        )
         bom = env["mrp.bom"].create(
             {
                 "product_tmpl_id": product.product_tmpl_id.id,
                 "product_qty": 100,
                 "product_uom_id": kg.id,
                 "scada_plc_id": plc.id,
-                "bom_line_ids": [(0, 0, {"product_id": component.id, "product_qty": 100,
-                                         "scada_silo_id": plc.silo_ids.filtered(lambda s: s.tag == "silo_a").id})],
+                "bom_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": component.id,
+                            "product_qty": 100,
+                            "scada_silo_id": plc.silo_ids.filtered(lambda s: s.tag == "silo_a").id,
+                        },
+                    )
+                ],
             }
         )
         form = Form(env["mrp.production"])
@@ -75,7 +88,12 @@ class TestConcurrentProcessing(BaseCase):
         production = form.save()
         production.action_confirm()
         batch = env["mo.batch"].create(
-            dict(env["mo.batch"]._values_from_production(production, plc, 1), actual_consumption_silo_a=99.5,
-                 actual_weight_quantity_finished_goods=99.5, status_manufacturing=True, plc_write_state="written")
+            dict(
+                env["mo.batch"]._values_from_production(production, plc, 1),
+                actual_consumption_silo_a=99.5,
+                actual_weight_quantity_finished_goods=99.5,
+                status_manufacturing=True,
+                plc_write_state="written",
+            )
         )
         return batch.id, production.id

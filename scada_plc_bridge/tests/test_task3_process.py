@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import ScadaCase
@@ -54,7 +55,7 @@ class TestProcessCompleted(ScadaCase):
     def test_retry_push_refuses_a_running_batch(self):
         self.confirmed_mo(1000)
         batch = self.queue()
-        with self.assertRaises(Exception):
+        with self.assertRaises(UserError):
             batch.action_retry_push()
 
     def test_over_consumption_is_recorded_per_product(self):
@@ -68,4 +69,9 @@ class TestProcessCompleted(ScadaCase):
         self.assertAlmostEqual(consumed[self.corn], 700.0, 2)
         self.assertAlmostEqual(consumed[self.copra], 300.0, 2)
         self.assertAlmostEqual(consumed[self.molasses], 45.5, 2)
-        self.assertFalse(self.env["mrp.production"].search([("backorder_sequence", ">", 0), ("name", "like", production.name)]) - production)
+        self.assertFalse(
+            self.env["mrp.production"].search(
+                [("backorder_sequence", ">", 0), ("name", "like", production.name)]
+            )
+            - production
+        )

@@ -11,7 +11,11 @@ class TestHealth(ScadaCase):
     def activities(self, batch):
         activity_type = self.env.ref("scada_plc_bridge.mail_activity_type_scada_health")
         return self.env["mail.activity"].search(
-            [("res_model", "=", "mo.batch"), ("res_id", "=", batch.id), ("activity_type_id", "=", activity_type.id)]
+            [
+                ("res_model", "=", "mo.batch"),
+                ("res_id", "=", batch.id),
+                ("activity_type_id", "=", activity_type.id),
+            ]
         )
 
     def test_stale_batch_gets_one_activity_closed_when_reads_resume(self):
@@ -44,7 +48,13 @@ class TestHealth(ScadaCase):
     def test_failing_push_for_long_is_flagged(self):
         self.confirmed_mo(1000)
         batch = self.queue()
-        batch.write({"push_state": "failed", "status_manufacturing": True, "last_error": "refused",
-                     "date_push_failed": fields.Datetime.now() - timedelta(hours=2)})
+        batch.write(
+            {
+                "push_state": "failed",
+                "status_manufacturing": True,
+                "last_error": "refused",
+                "date_push_failed": fields.Datetime.now() - timedelta(hours=2),
+            }
+        )
         self.env["mo.batch"]._cron_health()
         self.assertIn("SCADA: failing to push to Odoo", self.activities(batch).mapped("summary"))

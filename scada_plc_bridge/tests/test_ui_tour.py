@@ -2,6 +2,7 @@
 Odoo's tour runner, logged in as a SCADA User.  Screenshots of the kanban,
 the batch form and the history pivot land in <repository>/screenshots/
 (git-ignored) on every run; scripts/refresh_screenshots.sh copies them to docs/."""
+
 import base64
 import os
 
@@ -12,9 +13,16 @@ from odoo.tools import config
 from ..plclib.simulator import PlcSimulator
 from .common import ScadaCase, plc_reports
 
-SCREENSHOT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "screenshots")
+SCREENSHOT_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "screenshots"
+)
 # This machine has no outside network: keep Chromium from calling home.
-OFFLINE_SWITCHES = ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+OFFLINE_SWITCHES = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class OfflineChromeBrowser(ChromeBrowser):
@@ -25,6 +33,7 @@ class OfflineChromeBrowser(ChromeBrowser):
 @tagged("post_install", "-at_install")
 class TestOperatorTour(HttpCase):
     browser_size = "1366,900"
+
     @classmethod
     def start_browser(cls):
         if cls.browser is None:
@@ -44,21 +53,30 @@ class TestOperatorTour(HttpCase):
         self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.default_plc_id", fixtures.plc.id)
         self.fixtures = fixtures
         self.user = new_test_user(
-            self.env, "shift_supervisor", groups="scada_plc_bridge.group_scada_user", password="shift_supervisor",
-            name="Shift Supervisor"
+            self.env,
+            "shift_supervisor",
+            groups="scada_plc_bridge.group_scada_user",
+            password="shift_supervisor",
+            name="Shift Supervisor",
         )
 
     def _batch_for(self, product_name):
         kg = self.env.ref("uom.product_uom_kgm")
         silo = self.fixtures.plc.silo_ids.filtered(lambda s: s.tag == "silo_c")
         corn, feed = (
-            self.env["product.product"].create({"name": name, "type": "product", "uom_id": kg.id, "uom_po_id": kg.id})
+            self.env["product.product"].create(
+                {"name": name, "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
+            )
             for name in ("TOUR CORN", product_name)
         )
         bom = self.env["mrp.bom"].create(
             {
-                "product_tmpl_id": feed.product_tmpl_id.id, "product_qty": 1000, "product_uom_id": kg.id,
-                "bom_line_ids": [(0, 0, {"product_id": corn.id, "product_qty": 1000, "scada_silo_id": silo.id})],
+                "product_tmpl_id": feed.product_tmpl_id.id,
+                "product_qty": 1000,
+                "product_uom_id": kg.id,
+                "bom_line_ids": [
+                    (0, 0, {"product_id": corn.id, "product_qty": 1000, "scada_silo_id": silo.id})
+                ],
             }
         )
         self.fixtures.confirmed_mo(1000, bom=bom)
@@ -68,8 +86,13 @@ class TestOperatorTour(HttpCase):
     def test_retry_push_of_a_batch_odoo_refused(self):
         batch, corn = self._batch_for("TOUR RETRY FEED")
         production = batch.production_id
-        plc_reports(self.simulator, batch, actual_consumption_silo_c=1003.5,
-                    actual_weight_quantity_finished_goods=1003.5, status_manufacturing=True)
+        plc_reports(
+            self.simulator,
+            batch,
+            actual_consumption_silo_c=1003.5,
+            actual_weight_quantity_finished_goods=1003.5,
+            status_manufacturing=True,
+        )
         # Odoo refuses: the component is lot-tracked and the line knows no lots.
         corn.tracking = "lot"
         self.fixtures.plc._read_cycle()
@@ -77,12 +100,22 @@ class TestOperatorTour(HttpCase):
         self.assertEqual(batch.state, "push_failed")
         self.capture_screens(
             ("kanban", "/web#action=scada_plc_bridge.mo_batch_action", ".o_kanban_view .o_kanban_record"),
-            ("batch_form", "/web#model=mo.batch&view_type=form&id=%d" % batch.id, ".o_form_view .o_scada_consumption"),
+            (
+                "batch_form",
+                "/web#model=mo.batch&view_type=form&id=%d" % batch.id,
+                ".o_form_view .o_scada_consumption",
+            ),
         )
         corn.tracking = "none"  # the cause is fixed; the supervisor retries
-        self.start_tour("/web#action=scada_plc_bridge.mo_batch_action", "scada_retry_push_tour", login="shift_supervisor")
+        self.start_tour(
+            "/web#action=scada_plc_bridge.mo_batch_action", "scada_retry_push_tour", login="shift_supervisor"
+        )
         self.capture_screens(
-            ("history_pivot", "/web#action=scada_plc_bridge.mo_history_action&view_type=pivot", ".o_pivot table"),
+            (
+                "history_pivot",
+                "/web#action=scada_plc_bridge.mo_history_action&view_type=pivot",
+                ".o_pivot table",
+            ),
         )
         history = self.env["mo.history"].search([("production_id", "=", production.id)])
         self.assertEqual(history.status, "completed")
@@ -92,7 +125,11 @@ class TestOperatorTour(HttpCase):
     def test_cancel_a_batch_with_a_reason(self):
         batch, _corn = self._batch_for("TOUR CANCEL FEED")
         production = batch.production_id
-        self.start_tour("/web#action=scada_plc_bridge.mo_batch_action", "scada_cancel_batch_tour", login="shift_supervisor")
+        self.start_tour(
+            "/web#action=scada_plc_bridge.mo_batch_action",
+            "scada_cancel_batch_tour",
+            login="shift_supervisor",
+        )
         history = self.env["mo.history"].search([("production_id", "=", production.id)])
         self.assertEqual(history.status, "cancelled")
         self.assertIn("Silo C blocked by caking", history.notes)

@@ -14,5 +14,7 @@ class MoBatchCancel(models.TransientModel):
 
     def action_cancel(self):
         self.ensure_one()
-        self.batch_ids.action_cancel(_("Cancelled by %s: %s") % (self.env.user.name, self.reason))
+        self.batch_ids.action_cancel(
+            _("Cancelled by %(user)s: %(reason)s") % {"user": self.env.user.name, "reason": self.reason}
+        )
         return self.env["ir.actions.actions"]._for_xml_id("scada_plc_bridge.mo_history_action")

@@ -31,7 +31,8 @@ class ScadaPlcSlots(models.TransientModel):
             else:
                 status = _("running")
             rows.append(
-                "<tr class='%s'><td>%s</td><td>%s</td><td>%s</td><td class='text-right'>%s</td><td>%s</td></tr>"
+                "<tr class='%s'><td>%s</td><td>%s</td><td>%s</td>"
+                "<td class='text-right'>%s</td><td>%s</td></tr>"
                 % (
                     "table-danger" if not reading.valid else "",
                     reading.slot,
@@ -42,19 +43,32 @@ class ScadaPlcSlots(models.TransientModel):
                 )
             )
         header = "<tr><th>%s</th><th>%s</th><th>%s</th><th class='text-right'>%s</th><th>%s</th></tr>" % (
-            _("Slot"), _("MO"), _("Finished Goods"), _("Weight (kg)"), _("Status"),
+            _("Slot"),
+            _("MO"),
+            _("Finished Goods"),
+            _("Weight (kg)"),
+            _("Status"),
         )
-        return "<table class='table table-sm'><thead>%s</thead><tbody>%s</tbody></table>" % (header, "".join(rows))
+        return "<table class='table table-sm'><thead>%s</thead><tbody>%s</tbody></table>" % (
+            header,
+            "".join(rows),
+        )
 
     @api.model
     def _action_show(self, plc):
         try:
             with plc._plc_client() as client:
                 readings = memory_map.read_all_slots(
-                    client, plc._layout("read"), base=plc.read_area_base, count=plc.slot_count, stride=plc.slot_stride
+                    client,
+                    plc._layout("read"),
+                    base=plc.read_area_base,
+                    count=plc.slot_count,
+                    stride=plc.slot_stride,
                 )
         except PlcError as error:
-            raise UserError(_("Reading %s failed: %s") % (plc.display_name, error))
+            raise UserError(
+                _("Reading %(plc)s failed: %(error)s") % {"plc": plc.display_name, "error": error}
+            )
         wizard = self.create({"plc_id": plc.id, "slots_html": self._render(readings)})
         return {
             "type": "ir.actions.act_window",

@@ -5,7 +5,7 @@ Word data is big-endian, as FINS sends it."""
 import re
 import struct
 
-from ..exceptions import PlcFrameError
+from ..exceptions import PlcFrameError, PlcValueError
 
 # Word-access memory area codes of CS/CJ-series CPUs (W342 5-2-2).
 WORD_AREAS = {"CIO": 0xB0, "W": 0xB1, "H": 0xB2, "A": 0xB3, "D": 0x82, "DM": 0x82}
@@ -14,6 +14,8 @@ DM_AREA = 0x82
 # Per-command word limits of CS/CJ over Ethernet.
 MAX_READ_WORDS = 999
 MAX_WRITE_WORDS = 997
+# 0104 items per command: a longer reply would pass the 2012-byte frame.
+MAX_MULTIPLE_READ_ITEMS = 167
 
 _ADDRESS = re.compile(r"^\s*(CIO|DM|D|W|H|A)\s*(\d+)\s*$", re.IGNORECASE)
 
@@ -21,11 +23,16 @@ _ADDRESS = re.compile(r"^\s*(CIO|DM|D|W|H|A)\s*(\d+)\s*$", re.IGNORECASE)
 def parse_address(address):
     """'D6000' -> (0x82, 6000); an int is a DM word address."""
     if isinstance(address, int):
+        if not 0 <= address <= 0xFFFF:
+            raise PlcValueError("word address out of range: %d" % address)
         return DM_AREA, address
     match = _ADDRESS.match(str(address))
     if not match:
-        raise ValueError("not a word address: %r (expected e.g. D6000, W10, CIO100)" % (address,))
-    return WORD_AREAS[match.group(1).upper()], int(match.group(2))
+        raise PlcValueError("not a word address: %r (expected e.g. D6000, W10, CIO100)" % (address,))
+    word = int(match.group(2))
+    if word > 0xFFFF:
+        raise PlcValueError("word address out of range: %r" % (address,))
+    return WORD_AREAS[match.group(1).upper()], word
 
 
 def format_address(area, address):
@@ -42,7 +49,7 @@ def _pack_words(words):
     try:
         return struct.pack(">%dH" % len(words), *words)
     except struct.error:
-        raise ValueError("PLC words must be integers 0..65535: %r" % (list(words),))
+        raise PlcValueError("PLC words must be integers 0..65535: %r" % (list(words),))
 
 
 class MemoryAreaRead:
@@ -163,20 +170,27 @@ class ControllerStatusRead:
     def encode(self):
         return b""
 
+    # status, mode, fatal and non-fatal error flags, message flags, FAL/FALS
+    # number, error message (16 ASCII characters): W342 5-3-x, 26 bytes.
+    _RESPONSE = struct.Struct(">BBHHHH16s")
+
     def decode_response(self, payload):
-        if len(payload) < 6:
-            raise PlcFrameError("controller status reply shorter than 6 bytes")
-        status, mode, fatal, non_fatal = struct.unpack_from(">BBHH", payload)
-        return {
+        if len(payload) < self._RESPONSE.size:
+            raise PlcFrameError("controller status reply has %d bytes, not 26" % len(payload))
+        status, mode, fatal, non_fatal, _messages, _fal, message = self._RESPONSE.unpack_from(payload)
+        result = {
             "status": self.STATUS.get(status, "unknown (%02X)" % status),
             "mode": self.MODES.get(mode, "unknown (%02X)" % mode),
             "fatal_error_flags": fatal,
             "non_fatal_error_flags": non_fatal,
         }
+        if _ascii(message):
+            result["error_message"] = _ascii(message)
+        return result
 
-    @staticmethod
-    def encode_response(status=0x01, mode=0x04, fatal=0, non_fatal=0):
-        return struct.pack(">BBHHHH16s", status, mode, fatal, non_fatal, 0, 0, b"")
+    @classmethod
+    def encode_response(cls, status=0x01, mode=0x04, fatal=0, non_fatal=0):
+        return cls._RESPONSE.pack(status, mode, fatal, non_fatal, 0, 0, b"")
 
 
 COMMANDS = {

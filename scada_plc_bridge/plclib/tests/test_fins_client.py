@@ -9,7 +9,13 @@ import time
 import pytest
 
 from plclib.client import FinsClient
-from plclib.exceptions import PlcConnectionError, PlcEndCodeError, PlcFrameError, PlcTimeoutError
+from plclib.exceptions import (
+    PlcConnectionError,
+    PlcEndCodeError,
+    PlcFrameError,
+    PlcTimeoutError,
+    PlcValueError,
+)
 from plclib.fins import frame
 from plclib.simulator import PlcSimulator
 
@@ -200,3 +206,54 @@ def test_one_client_shared_by_threads_never_mixes_replies():
             thread.join()
         assert errors == []
         assert client.round_trips == 240
+
+
+def test_warning_of_one_chunk_survives_the_split_read_and_is_reset_next_call(peer_factory):
+    def script(request):
+        count = struct.unpack(">H", request.payload[4:6])[0]
+        flagged = request.payload[1:3] == b"\x00\x00"  # only the first chunk, from D0
+        return [reply(request, 0x0040 if flagged else 0, words(*([0] * count)))]
+
+    peer = peer_factory(script)
+    with FinsClient(port=peer.port, timeout=1) as client:
+        assert client.read_words("D0", 1500) == [0] * 1500
+        assert "non-fatal" in client.last_warning
+        client.read_words("D2000", 1)
+        assert client.last_warning is None
+
+
+def test_a_write_is_sent_once_even_with_retries(peer_factory):
+    # A write that timed out may have reached the PLC; repeating it could undo
+    # the PLC's own handshake since, so it is never repeated.
+    peer = peer_factory(lambda request: [])
+    with FinsClient(port=peer.port, timeout=0.1, retries=3) as client:
+        with pytest.raises(PlcTimeoutError):
+            client.write_words("D7000", [1, 2])
+        with pytest.raises(PlcTimeoutError):
+            client.read_words("D7000", 2)
+    assert [request.command_code for request in peer.requests] == [0x0102] + [0x0101] * 4
+
+
+def test_words_that_are_not_16_bit_are_refused_before_sending(peer_factory):
+    peer = peer_factory(lambda request: [reply(request)])
+    with FinsClient(port=peer.port, timeout=0.2) as client:
+        for bad in ([65536], [-1], [1.5]):
+            with pytest.raises(PlcValueError):
+                client.write_words("D7000", bad)
+        with pytest.raises(PlcValueError):
+            client.read_words("X100", 1)
+    assert peer.requests == []
+
+
+def test_multiple_read_splits_at_167_items():
+    with PlcSimulator() as sim, FinsClient(port=sim.port, timeout=1) as client:
+        sim.memory.write(0, list(range(200)))
+        assert client.read_multiple(["D%d" % address for address in range(200)]) == list(range(200))
+        assert client.round_trips == 2
+
+
+def test_fatal_cpu_flag_on_normal_completion_is_data_with_a_warning(peer_factory):
+    peer = peer_factory(lambda request: [reply(request, 0x0080, words(8))])
+    with FinsClient(port=peer.port, timeout=1) as client:
+        assert client.read_words("D6000", 1) == [8]
+        assert "fatal" in client.last_warning

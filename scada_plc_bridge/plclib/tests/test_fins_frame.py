@@ -154,3 +154,67 @@ def test_addresses_parse(text, expected):
 def test_bad_address_is_refused():
     with pytest.raises(ValueError):
         commands.parse_address("X6000")
+
+
+# --- the manual's own examples ----------------------------------------------
+# Omron's CS/CJ FINS reference (section "FINS command and response formats")
+# reads 10 words from D00010 with "01 01 82 00 0A 00 00 0A" and writes 5 words
+# there with "01 02 82 00 0A 00 00 05" followed by the data.
+def test_manual_example_read_ten_words_from_d10():
+    command = commands.MemoryAreaRead(*commands.parse_address("D10"), 10)
+    assert frame.encode_command(HEADER, command.code, command.encode())[10:] == hexbytes(
+        "01 01 82 00 0A 00 00 0A"
+    )
+    request = commands.MemoryAreaRead.decode_request(hexbytes("82 00 0A 00 00 0A"))
+    assert (request.area, request.address, request.count) == (0x82, 10, 10)
+
+
+def test_manual_example_write_five_words_to_d10():
+    data = "00 01 00 02 00 03 00 04 00 05"
+    command = commands.MemoryAreaWrite(0x82, 10, [1, 2, 3, 4, 5])
+    assert command.encode() == hexbytes("82 00 0A 00 00 05 " + data)
+    assert commands.MemoryAreaWrite.decode_request(hexbytes("82 00 0A 00 00 05 " + data)).words == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+
+
+RESPONSE_HEADER = "C0 00 02 00 01 00 00 00 00 05"
+
+GOLDEN_RESPONSES = [
+    # Memory Area Write: command code and end code, nothing else.
+    (commands.MemoryAreaWrite(0x82, 7076, [1]), "01 02 00 00", None),
+    # Multiple Memory Area Read: each word comes back behind its area code.
+    (
+        commands.MultipleMemoryAreaRead([(0x82, 6076), (0x82, 6176)]),
+        "01 04 00 00 82 00 01 82 00 00",
+        [1, 0],
+    ),
+    # Controller Status Read: RUN status, RUN mode, no errors, no message.
+    (
+        commands.ControllerStatusRead(),
+        "06 01 00 00 01 04 00 00 00 00 00 00 00 00" + " 00" * 16,
+        {"status": "run", "mode": "run", "fatal_error_flags": 0, "non_fatal_error_flags": 0},
+    ),
+    # Memory Area Read of D6025..D6026: the capture's 1|34464.
+    (commands.MemoryAreaRead(0x82, 6025, 2), "01 01 00 00 00 01 86 A0", [1, 34464]),
+]
+
+
+@pytest.mark.parametrize("command,golden,result", GOLDEN_RESPONSES)
+def test_response_frames_decode(command, golden, result):
+    data = hexbytes(RESPONSE_HEADER + " " + golden)
+    response = frame.decode_response(data)
+    assert (response.command_code, response.end_code) == (command.code, 0)
+    assert command.decode_response(response.payload) == result
+
+
+@pytest.mark.parametrize("command,golden,result", GOLDEN_RESPONSES)
+def test_every_cut_of_a_response_is_refused_never_misread(command, golden, result):
+    data = hexbytes(RESPONSE_HEADER + " " + golden)
+    for size in range(len(data)):
+        with pytest.raises(PlcFrameError):
+            command.decode_response(frame.decode_response(data[:size]).payload)

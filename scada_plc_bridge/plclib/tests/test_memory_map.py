@@ -215,3 +215,27 @@ def test_absurd_consumption_and_unprintable_text_are_reported():
 def test_unknown_field_names_are_refused_on_encode():
     with pytest.raises(PlcValueError):
         mm.default_write_layout().encode({"consumption_silo_z": 1})
+
+
+def test_a_word_that_is_not_bcd_is_reported_not_guessed():
+    spec = mm.FieldSpec("date", 0, mm.BCD, label="DATE")
+    assert spec.decode([0x12A4]) is None
+    layout = mm.SlotLayout([spec])
+    reading = layout.decode_and_validate([0x12A4], 1)
+    assert not reading.valid
+    assert reading.errors == ["DATE: not a BCD word"]
+
+
+def test_a_flag_takes_only_true_false_0_or_1():
+    spec = mm.FieldSpec("f", 0, mm.BOOL)
+    with pytest.raises(PlcValueError):
+        spec.encode(2)
+
+
+def test_an_idle_slot_with_ids_but_no_mo_is_empty_and_still_checked():
+    layout, words = _plant_slot(mo_id="")
+    reading = layout.decode_and_validate(words, 4)
+    assert reading.is_empty and reading.valid
+    words[72] = 7  # garbage in a flag of an idle slot is still reported
+    reading = layout.decode_and_validate(words, 4)
+    assert reading.is_empty and not reading.valid

@@ -97,9 +97,21 @@ def test_no_reply_exits_4():
     assert "no reply" in err
 
 
-def test_usage_error_exits_2():
-    assert run("read", "D6000")[0] == 2
-    assert run("write", "D7000", "70000")[0] == 2
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["read", "D6000"],
+        ["write", "D7000", "70000"],
+        ["slot", "--slot", "11", "--json"],
+        ["read", "X6000", "1"],
+        ["nonsense"],
+    ],
+)
+def test_usage_error_exits_2_with_one_line(argv):
+    code, out, err = run(*argv)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
 
 
 def test_simulator_as_a_real_process():
@@ -125,4 +137,15 @@ def test_simulator_as_a_real_process():
         assert json.loads(read.stdout)["words"] == [0]
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        # SIGTERM stops the simulator cleanly: exit code 0.
+        assert process.wait(timeout=10) == 0
+
+
+def test_slot_of_the_write_area_uses_the_recipe_keys(sim):
+    sim.write_slot_values("write", 2, {"mo_id": "WH/MO/00002", "consumption_silo_a": 600})
+    code, out, _ = run("slot", *target(sim), "--slot", "2", "--area", "write", "--json")
+    fields = json.loads(out)["fields"]
+    # Ids were not written: reported, not patched.
+    assert code == 5
+    assert fields["consumption_silo_a"] == 600
+    assert "weight_quantity_finished_goods" in fields

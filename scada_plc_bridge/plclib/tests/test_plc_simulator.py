@@ -9,7 +9,7 @@ import pytest
 
 from plclib import memory_map as mm
 from plclib.client import FinsClient
-from plclib.exceptions import PlcEndCodeError, PlcError, PlcTimeoutError
+from plclib.exceptions import PlcEndCodeError, PlcError, PlcFrameError, PlcTimeoutError
 from plclib.fins import commands
 from plclib.simulator import PlcSimulator
 
@@ -32,7 +32,7 @@ def test_controller_data_and_status(simulator):
         (commands.MemoryAreaRead(0xB1, 0, 1), 0x1101),  # area not in this PLC
         (commands.MemoryAreaRead(0x82, 40000, 1), 0x1103),  # start beyond DM
         (commands.MemoryAreaRead(0x82, 32760, 20), 0x1104),  # runs past the end
-        (commands.MemoryAreaRead(0x82, 0, 1000), 0x1001),  # over-long
+        (commands.MemoryAreaRead(0x82, 0, 1000), 0x110B),  # reply would be over-long
         (commands.MemoryAreaWrite(0x82, 0, [0] * 998), 0x1001),
     ],
 )
@@ -158,15 +158,64 @@ def test_warning_flag_fault_returns_data_with_a_warning(simulator):
         assert client.last_warning
 
 
-def test_torn_reads_only_touch_values_under_update():
-    with PlcSimulator(plant=True, batch_seconds=3.0, seed=3) as sim, client_for(sim) as client:
-        sim.set_fault("torn", 1.0)
-        layout = mm.default_read_layout()
+def test_torn_values_reach_split_readers_never_one_read():
+    # The line's scans are driven by hand: one takes the recipe, the next
+    # carries silo A's consumption across a word (0 -> ~1000 kg, high word
+    # 0 -> 1) while the torn fault is on for every read.
+    with PlcSimulator(batch_seconds=10.0, seed=5) as sim, client_for(sim) as client:
         sim.write_slot_values("write", 1, dict(_recipe("WH/MO/00001"), consumption_silo_a=2000))
-        # While the batch runs, a torn read can show a value between two updates ...
-        assert _wait_for(lambda: sim.read_slot_values("read", 1)["status_manufacturing"] is True, 6)
-        # ... once it is finished nothing changes, so what the client reads is final.
-        time.sleep(0.1)
-        final = sim.read_slot_values("read", 1)
-        for _ in range(5):
-            assert mm.read_all_slots(client, layout)[0].fields == final
+        sim.plant_tick(0.0)
+        sim.plant_tick(5.0)
+        truth = sim.read_slot_values("read", 1)["actual_consumption_silo_a"]
+        assert truth > 655.35  # the high word did change
+        sim.set_fault("torn", 1.0)
+        # Field by field, as the old system read: high word then low word.
+        high, low = client.read_words("D6028", 1) + client.read_words("D6029", 1)
+        assert (high * 65536 + low) / 100 != truth
+        # Both words in one command, or the whole area in one: never torn.
+        assert client.read_words("D6028", 2) == sim.memory.read(6028, 2)
+        reading = mm.read_all_slots(client, mm.default_read_layout())[0]
+        assert reading.valid
+        assert reading.fields["actual_consumption_silo_a"] == truth
+
+
+def test_plant_mode_keeps_a_result_until_the_bridge_acknowledged_it():
+    with PlcSimulator(plant=True, batch_seconds=0.1) as sim:
+        sim.write_slot_values("write", 1, _recipe("WH/MO/00001"))
+        assert _wait_for(lambda: sim.read_slot_values("read", 1)["status_manufacturing"] is True)
+        # The next recipe waits in the WRITE slot while the result is unread ...
+        sim.write_slot_values("write", 1, dict(_recipe("WH/MO/00002", 2), status_read_data=False))
+        time.sleep(0.3)
+        assert sim.read_slot_values("read", 1)["mo_id"] == "WH/MO/00001"
+        assert sim.read_slot_values("write", 1)["status_read_data"] is False
+        # ... and is taken once the bridge sets the READ slot's handshake word.
+        sim.memory.write(6076, [1])
+        assert _wait_for(lambda: sim.read_slot_values("read", 1)["mo_id"] == "WH/MO/00002")
+        assert sim.read_slot_values("write", 1)["status_read_data"] is True
+
+
+def test_plant_mode_deviation_is_small_and_follows_the_seed():
+    def run(seed):
+        with PlcSimulator(seed=seed, batch_seconds=1.0) as sim:
+            sim.write_slot_values("write", 1, dict(_recipe("WH/MO/00001"), consumption_silo_b=350))
+            sim.plant_tick(0.0)
+            sim.plant_tick(1.0)
+            return sim.read_slot_values("read", 1)
+
+    first, again, other = run(4), run(4), run(5)
+    assert first == again and first != other
+    for key, planned in (("silo_a", 600), ("silo_b", 350), ("lq114", 40)):
+        assert abs(first["actual_consumption_" + key] - planned) <= planned * 0.02
+    assert first["actual_weight_quantity_finished_goods"] == pytest.approx(
+        sum(first["actual_consumption_" + key] for key in ("silo_a", "silo_b", "lq114"))
+    )
+
+
+def test_tcp_stream_garbage_costs_a_reconnect_not_wrong_data():
+    with PlcSimulator(protocol="tcp", seed=2) as sim, client_for(sim, retries=0) as client:
+        expected = _prepared(sim)
+        sim.set_fault("garbage", 1.0)
+        with pytest.raises(PlcFrameError):
+            client.read_words("D6000", 977)
+        sim.clear_faults()
+        assert client.read_words("D6000", 977) == expected
