@@ -15,7 +15,7 @@ die() { printf '[bench] %s\n' "$*" >&2; exit 1; }
 
 # The cluster runs as a non-root OS user; as root that is Debian's `postgres`.
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
-as_pg_user() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg_user() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 # Where the cluster lives: .bench/pg, unless the postgres OS user cannot reach
 # the checkout (e.g. a clone under /root), then a per-checkout folder in /tmp.
