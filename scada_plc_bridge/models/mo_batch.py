@@ -92,6 +92,11 @@ class MoBatch(models.Model):
     progress = fields.Float(
         compute="_compute_progress", help="Actual weight against the planned quantity, in %."
     )
+    last_read_age = fields.Char(
+        string="Since Last PLC Read",
+        compute="_compute_last_read_age",
+        help="Time since the PLC last reported.",
+    )
 
     _sql_constraints = [
         ("production_uniq", "unique(production_id)", "A manufacturing order is queued once."),
@@ -135,6 +140,21 @@ class MoBatch(models.Model):
         for batch in self:
             for tag in SILO_TAGS:
                 batch["deviation_" + tag] = batch["actual_consumption_" + tag] - batch["consumption_" + tag]
+
+    @api.depends("last_read_from_plc")
+    def _compute_last_read_age(self):
+        now = fields.Datetime.now()
+        for batch in self:
+            if not batch.last_read_from_plc:
+                batch.last_read_age = _("never")
+                continue
+            minutes = int((now - batch.last_read_from_plc).total_seconds() // 60)
+            if minutes < 1:
+                batch.last_read_age = _("just now")
+            elif minutes < 120:
+                batch.last_read_age = _("%(minutes)s min ago") % {"minutes": minutes}
+            else:
+                batch.last_read_age = _("%(hours)s h ago") % {"hours": minutes // 60}
 
     @api.model
     def _param(self, key):

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.tests import tagged
 
 from .common import ScadaCase, free_udp_port
@@ -34,7 +36,10 @@ class TestPlcRead(ScadaCase):
             (self.batch.actual_consumption_silo_d, self.batch.actual_consumption_lq114), (120.5, 3.25)
         )
         self.assertTrue(self.batch.last_read_from_plc)
+        self.assertEqual(self.batch.last_read_age, "just now")
         self.assertEqual(self.plc.state, "connected")
+        self.batch.last_read_from_plc -= timedelta(minutes=7)
+        self.assertEqual(self.batch.last_read_age, "7 min ago")
 
     def test_invalid_slot_changes_nothing(self):
         before = self.snapshot()
