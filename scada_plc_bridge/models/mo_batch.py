@@ -16,6 +16,7 @@ _logger = logging.getLogger(__name__)
 
 AUTO_CANCEL_NOTE = "Auto-cancelled: status_operation=1 (failed) detected from PLC"
 PLC_TEXT_CHARS = 16  # ASCII fields of the slot: 8 words
+PLC_BATCH_WORD_MODULO = 32768  # the BATCH word is a 16-bit INT; Odoo keeps the full number
 PARAM_PREFIX = "scada_plc_bridge."
 HEALTH_DEFAULTS = {
     "health_stale_minutes": 10,
@@ -250,7 +251,7 @@ class MoBatch(models.Model):
         self.ensure_one()
         silos = {silo.tag: silo.plc_silo_id for silo in self.plc_id.silo_ids}
         values = {
-            "batch_no": self.batch_no,
+            "batch_no": self.batch_no % PLC_BATCH_WORD_MODULO,
             "mo_id": plc_text(self.mo_id),
             "bom": plc_text(self.production_id.bom_id.code or self.production_id.bom_id.display_name),
             "finished_goods": plc_text(self.finished_goods),

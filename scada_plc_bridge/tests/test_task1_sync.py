@@ -52,3 +52,11 @@ class TestSyncMo(ScadaCase):
         self.assertEqual(batch.plc_write_state, "failed")
         self.assertIn("OTHER/MO/42", batch.last_error)
         self.assertEqual(self.simulator.read_slot_values("write", 1)["mo_id"], "OTHER/MO/42")
+
+    def test_batch_numbers_beyond_the_plc_word_still_reach_the_plc(self):
+        self.env.ref("scada_plc_bridge.seq_mo_batch").number_next_actual = 40000
+        production = self.confirmed_mo(100)
+        batch = self.queue()
+        self.assertEqual((batch.batch_no, batch.plc_write_state), (40000, "written"))
+        recipe = self.simulator.read_slot_values("write", batch.slot)
+        self.assertEqual((recipe["batch_no"], recipe["mo_id"]), (40000 - 32768, production.name))
