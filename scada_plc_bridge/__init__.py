@@ -1,2 +1,4 @@
+from . import runner
 from . import models
+from . import services
 from . import wizards

@@ -1,14 +1,6 @@
 from odoo import fields, models
 
-from ..plclib.memory_map import PLANT_SILOS
-
-# Material points of the line, in PLC slot order: (tag, PLC id word, label).
-SILOS = tuple(
-    (tag, silo_id, "Silo %s" % tag[-1].upper() if tag.startswith("silo_") else "LQ%d" % silo_id)
-    for tag, silo_id in PLANT_SILOS
-)
-SILO_TAGS = tuple(tag for tag, _silo_id, _label in SILOS)
-KG_DIGITS = (16, 2)
+from ..const import KG_DIGITS, SILOS
 
 
 def silo_float_fields(prefix, string, help_text, **options):
@@ -29,8 +21,12 @@ class ScadaBatchData(models.AbstractModel):
     batch_no = fields.Integer(
         string="Batch No.", readonly=True, index=True, help="Batch number sent to the PLC."
     )
-    mo_id = fields.Char(
-        string="MO", readonly=True, index=True, help="Manufacturing order reference, as the PLC knows it."
+    mo_id = fields.Char(string="MO", readonly=True, index=True, help="Manufacturing order reference.")
+    plc_ref = fields.Char(
+        string="PLC Reference",
+        readonly=True,
+        index=True,
+        help="The MO reference as written to the PLC's NO-MO field (16 ASCII characters at most).",
     )
     production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True, index=True)
     plc_id = fields.Many2one("scada.plc", string="PLC", readonly=True, index=True)
@@ -64,7 +60,9 @@ class ScadaBatchData(models.AbstractModel):
         string="PLC Failure", readonly=True, help="The PLC reports the batch failed (status_operation=1)."
     )
     status_read_data = fields.Boolean(
-        string="Read Acknowledged", readonly=True, help="Handshake word of the READ slot (status_read_data)."
+        string="Read Acknowledged",
+        readonly=True,
+        help="The PLC's result was taken and its READ slot acknowledged (status_read_data=1).",
     )
     last_read_from_plc = fields.Datetime(string="Last PLC Read", readonly=True)
     company_id = fields.Many2one(

@@ -80,3 +80,25 @@ class ScadaMemoryMap(models.Model):
                 )
             if row.offset < 0 or row.offset + row.word_length > row.plc_id.slot_stride:
                 raise ValidationError(_("Memory map field %s lies outside its slot.") % row.name)
+
+    @api.constrains("name", "area", "offset", "data_type", "word_length", "plc_id")
+    def _check_layout(self):
+        """The bridge reads and writes every key of the plant's map: an
+        edited map may move or retype a field, not lose one or overlap two,
+        or polling would stop at the first read."""
+        required = {
+            "read": {spec.name for spec in memory_map.default_read_fields()},
+            "write": {spec.name for spec in memory_map.default_write_fields()},
+        }
+        for plc in self.plc_id:
+            for area, names in required.items():
+                rows = plc.memory_map_ids.filtered(lambda row, area=area: row.area == area)
+                if not rows:
+                    continue  # no map of its own: the plant's default is used
+                missing = names - set(rows.mapped("name"))
+                if missing:
+                    raise ValidationError(
+                        _("The %(area)s memory map of %(plc)s lacks %(fields)s.")
+                        % {"area": area, "plc": plc.display_name, "fields": ", ".join(sorted(missing))}
+                    )
+                plc._layout(area)  # overlaps and bad specs: a UserError naming the field

@@ -1,73 +1,14 @@
 import logging
-import threading
-import time
 
-import odoo
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..const import SILOS
 from ..plclib import memory_map
 from ..plclib.client import FinsClient
-from ..plclib.exceptions import PlcError
-from .scada_batch_data import SILOS
+from ..runner.runner import cycle_plcs_not_polled
 
 _logger = logging.getLogger(__name__)
-
-# Task 2 polls for just under the cron runner's one-minute tick.
-POLL_WINDOW_SECONDS = 55
-# First key of the PostgreSQL advisory lock that marks "this PLC is being polled".
-POLL_LOCK_NAMESPACE = 1397901645  # "SCAD" as an int4
-
-
-def in_test_mode():
-    """Tests (Odoo's runner or pytest-odoo) run crons as one bounded pass in
-    the test transaction: no threads, no commits."""
-    return bool(odoo.tools.config["test_enable"] or getattr(threading.current_thread(), "testing", False))
-
-
-def rearm_cron(env, xml_id):
-    """Make a cron due now (Odoo 14 has no ir.cron._trigger(); its runner
-    picks up a due job on its next poll)."""
-    cron = env.ref(xml_id, raise_if_not_found=False)
-    if cron:
-        env.cr.execute(
-            "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') WHERE id = %s AND active", (cron.id,)
-        )
-
-
-def poll_plc_until(dbname, plc_id, deadline):
-    """Poll one PLC every poll interval until `deadline`, committing each
-    cycle.  A session advisory lock on a connection of its own makes sure
-    no other worker or server polls the same PLC meanwhile."""
-    registry = odoo.registry(dbname)
-    with api.Environment.manage(), registry.cursor() as lock_cr:
-        lock_cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (POLL_LOCK_NAMESPACE, plc_id))
-        if not lock_cr.fetchone()[0]:
-            _logger.info("[TASK 2] PLC %s is being polled by another worker; skipped", plc_id)
-            return
-        try:
-            while time.monotonic() < deadline:
-                started = time.monotonic()
-                with registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    plc = env["scada.plc"].browse(plc_id)
-                    if not plc.active:
-                        return
-                    interval = plc.poll_interval
-                    finished_ids = plc._read_cycle().ids
-                if finished_ids:
-                    # Task 3 at once for what just finished, in its own transactions.
-                    with registry.cursor() as cr:
-                        api.Environment(cr, SUPERUSER_ID, {})["mo.batch"].browse(
-                            finished_ids
-                        )._process_completed()
-                time.sleep(
-                    max(0.0, min(interval - (time.monotonic() - started), deadline - time.monotonic()))
-                )
-        except Exception:
-            _logger.exception("[TASK 2] polling PLC %s stopped", plc_id)
-        finally:
-            lock_cr.execute("SELECT pg_advisory_unlock(%s, %s)", (POLL_LOCK_NAMESPACE, plc_id))
 
 
 class ScadaPlc(models.Model):
@@ -192,17 +133,22 @@ class ScadaPlc(models.Model):
             )
 
     # -- plclib adapters ---------------------------------------------------
-    def _plc_client(self):
+    def _client_options(self):
+        """FinsClient's arguments (plain data: the runner builds the client
+        outside any transaction)."""
         self.ensure_one()
-        return FinsClient(
-            host=self.host,
-            port=self.port,
-            protocol=self.protocol,
-            timeout=self.timeout,
-            retries=self.read_retries,
-            plc_node=self.plc_node,
-            client_node=self.client_node or None,
-        )
+        return {
+            "host": self.host,
+            "port": self.port,
+            "protocol": self.protocol,
+            "timeout": self.timeout,
+            "retries": self.read_retries,
+            "plc_node": self.plc_node,
+            "client_node": self.client_node or None,
+        }
+
+    def _plc_client(self):
+        return FinsClient(**self._client_options())
 
     def _layout(self, area):
         self.ensure_one()
@@ -246,105 +192,11 @@ class ScadaPlc(models.Model):
                 _logger.info("[TASK 2] %s: all slots readable again", self.code)
             self.write({"slot_problems": text})
 
-    # -- Task 2: read the PLC ----------------------------------------------
-    def _read_cycle(self):
-        """One poll of this PLC: all READ slots in one FINS request, decoded,
-        validated and applied to the queue.  Returns the batches that became
-        finished in this cycle."""
-        self.ensure_one()
-        now = fields.Datetime.now()
-        layout = self._layout("read")
-        try:
-            with self._plc_client() as client:
-                readings = memory_map.read_all_slots(
-                    client, layout, base=self.read_area_base, count=self.slot_count, stride=self.slot_stride
-                )
-                warning = client.last_warning
-        except PlcError as error:
-            self._record_contact_error(error)
-            return self.env["mo.batch"]
-        self._record_contact(warning)
-        queue = {batch.mo_id: batch for batch in self.env["mo.batch"].search([("plc_id", "=", self.id)])}
-        problems, to_acknowledge = [], []
-        finished = self.env["mo.batch"]
-        for reading in readings:
-            if reading.is_empty:
-                continue
-            batch = queue.get(reading.fields.get(layout.id_field))
-            if not reading.valid:
-                problem = _("Slot %(slot)s: invalid data ignored: %(errors)s") % {
-                    "slot": reading.slot,
-                    "errors": "; ".join(reading.errors),
-                }
-                problems.append(problem)
-                if batch:
-                    batch._record_plc_problem(problem)
-                continue
-            if not batch:
-                if not reading.fields.get("status_read_data"):
-                    problems.append(
-                        _("Slot %(slot)s: MO %(mo)s is not in the queue; ignored.")
-                        % {"slot": reading.slot, "mo": reading.fields["mo_id"]}
-                    )
-                continue
-            acknowledge, newly_finished = batch._apply_plc_reading(reading, now)
-            if acknowledge:
-                to_acknowledge.append(reading.slot)
-            if newly_finished:
-                finished |= batch
-        self._record_slot_problems(problems)
-        if to_acknowledge:
-            self._acknowledge_after_commit(to_acknowledge)
-        return finished
-
-    def _acknowledge_after_commit(self, slots):
-        """Set the READ slots' status_read_data once the database holds what
-        was read: a crash before the commit leaves the PLC unacknowledged, and
-        the next poll reads the same data again."""
-        client = self._plc_client()
-        code, base, stride = self.code, self.read_area_base, self.slot_stride
-
-        def acknowledge():
-            try:
-                with client:
-                    for slot in slots:
-                        address = memory_map.slot_address(base, slot, stride) + memory_map.HANDSHAKE_OFFSET
-                        client.write_words("D%d" % address, [1])
-            except PlcError as error:
-                # Not lost: the slot still shows unacknowledged and is acknowledged next cycle.
-                _logger.warning("[TASK 2] %s: acknowledging slots %s failed: %s", code, slots, error)
-
-        self.env.cr.postcommit.add(acknowledge)
-
-    def action_read_now(self):
-        """Run exactly one read cycle for these PLCs, then finish what the PLC finished."""
-        finished = self.env["mo.batch"]
-        for plc in self:
-            finished |= plc._read_cycle()
-        if finished:
-            finished._process_completed()
-        return True
-
+    # -- Task 2 cron: the safety net where no runner polls ----------------------
     @api.model
     def _cron_plc_read(self):
-        plcs = self.search([])
-        if in_test_mode():
-            plcs.action_read_now()
-            return
-        deadline = time.monotonic() + POLL_WINDOW_SECONDS
-        threads = [
-            threading.Thread(
-                target=poll_plc_until,
-                args=(self.env.cr.dbname, plc.id, deadline),
-                name="scada-poll-%s" % plc.code,
-            )
-            for plc in plcs
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        rearm_cron(self.env, "scada_plc_bridge.ir_cron_task2_plc_read")
+        """One cycle for each active PLC that no runner polls right now."""
+        return cycle_plcs_not_polled(self.env.registry, self.search([]).ids)
 
     # -- buttons -------------------------------------------------------------
     def _notify(self, message, kind="info", sticky=False):
@@ -361,42 +213,60 @@ class ScadaPlc(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
-        try:
-            with self._plc_client() as client:
-                data = client.controller_data_read()
-                status = client.controller_status_read()
-                warning = client.last_warning
-        except PlcError as error:
-            self._record_contact_error(error)
-            return self._notify(_("No connection: %s") % error, "danger", sticky=True)
-        self._record_contact(warning)
-        return self._notify(
-            _("Connected to %(model)s (version %(version)s), mode %(mode)s.")
-            % {"model": data["model"], "version": data["version"], "mode": status["mode"]},
-            "success",
-        )
+        self.env["scada.plc.request"]._request(self, "test")
+        return self._notify(_("Connection test handed to the PLC's poller; the result shows on the PLC."))
+
+    def action_read_now(self):
+        for plc in self:
+            self.env["scada.plc.request"]._request(plc, "read")
+        return self._notify(_("Read handed to the PLC's poller; the batches update within a poll interval."))
 
     def action_view_batches(self):
         action = self.env["ir.actions.actions"]._for_xml_id("scada_plc_bridge.mo_batch_action")
         action["domain"] = [("plc_id", "in", self.ids)]
         return action
 
+    def _wake_safety_net(self):
+        """Where no runner polls, the Task 2 cron carries out requests: make
+        it due now (never from inside a cron job: the runner holds that row)."""
+        cron = self.env.ref("scada_plc_bridge.ir_cron_task2_plc_read", raise_if_not_found=False)
+        if cron:
+            self.env.cr.execute(
+                "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') WHERE id IN ("
+                " SELECT id FROM ir_cron WHERE id = %s AND active FOR UPDATE SKIP LOCKED)",
+                (cron.id,),
+            )
+
+    def _check_manager(self):
+        if not self.env.user.has_group("scada_plc_bridge.group_scada_manager"):
+            raise UserError(_("Only SCADA managers may run the tasks by hand."))
+
     def action_run_task1_sync_mo(self):
-        created = self.env["mo.batch"]._sync_mo(self)
-        return self._notify(_("Task 1: %s batch(es) queued.") % len(created))
+        self._check_manager()
+        created = self.env["scada.task.sync"]._sync_mo(self)
+        self.env["scada.plc.request"]._request_send(created)
+        return self._notify(
+            _("Task 1: %(count)s MO(s) queued; their recipes are written by the poller.")
+            % {"count": len(created)}
+        )
 
     def action_run_task2_plc_read(self):
-        self.action_read_now()
-        return self._notify(_("Task 2: PLC read once."))
+        self._check_manager()
+        return self.action_read_now()
 
     def action_run_task3_process_completed(self):
-        done, failed = self.env["mo.batch"]._cron_process_completed()
+        self._check_manager()
+        finish = self.env["scada.task.finish"]
+        locked = finish._lock_finished(finish._finished_batch_ids())
+        done = sum(bool(finish._push_to_odoo(batch)) for batch in locked)
         return self._notify(
-            _("Task 3: %(done)s batch(es) finished, %(failed)s failed.") % {"done": done, "failed": failed}
+            _("Task 3: %(done)s batch(es) finished, %(failed)s refused.")
+            % {"done": done, "failed": len(locked) - done}
         )
 
     def action_run_task4_health(self):
-        problems = self.env["mo.batch"]._cron_health()
+        self._check_manager()
+        problems = self.env["scada.task.health"]._check_health()
         return self._notify(_("Task 4: %s open problem(s).") % problems)
 
     def action_read_slots(self):

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .scada_batch_data import SILOS
+from ..const import SILOS
 
 
 class ScadaSilo(models.Model):

@@ -9,5 +9,5 @@ from . import test_task4_health
 from . import test_access
 from . import test_ui_tour
 from . import test_i18n
-from . import test_task2_polling_lock
+from . import test_runtime_entry_points
 from . import test_settings

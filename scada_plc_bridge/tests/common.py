@@ -6,8 +6,10 @@ import socket
 
 from odoo.tests.common import Form, SavepointCase
 
+from ..const import plc_batch_word
 from ..plclib import memory_map
 from ..plclib.simulator import PlcSimulator
+from ..runner.cycle import PlcCycle
 
 
 def free_udp_port():
@@ -19,9 +21,29 @@ def free_udp_port():
     return port
 
 
+def in_test_transaction(env):
+    """The runtime's unit of work, inside the test's transaction: each step
+    in a savepoint (rolled back on error, as a transaction of its own would
+    be) instead of a committed transaction.  The cycle, the task code and
+    the PLC I/O are the production ones; only the commit policy, which the
+    entry points choose, is the test's.  The entry points themselves (the
+    runner, the crons) are tested committing, in test_runtime*.py and the
+    system tests."""
+
+    def transaction(fn):
+        with env.cr.savepoint():
+            return fn(env)
+
+    return transaction
+
+
 def plc_reports(simulator, batch, **values):
     """The (simulated) PLC reports `values` for `batch` in its READ slot."""
-    fields = {"batch_no": batch.batch_no, "mo_id": batch.mo_id, "quantity": batch.consumption}
+    fields = {
+        "batch_no": plc_batch_word(batch.batch_no),
+        "mo_id": batch.plc_ref,
+        "quantity": batch.consumption,
+    }
     fields.update({memory_map.silo_id_key(tag): silo_id for tag, silo_id in memory_map.PLANT_SILOS})
     fields.update(values)
     simulator.write_slot_values("read", batch.slot, fields)
@@ -115,10 +137,25 @@ class ScadaCase(SavepointCase):
         production.action_confirm()
         return production
 
-    def queue(self, *productions):
-        """Task 1 for the test PLC, returning its batches."""
-        self.env["mo.batch"]._sync_mo(self.plc)
+    def cycle(self, plc=None):
+        """One cycle of the PLC, as the runner runs it."""
+        return PlcCycle((plc or self.plc).id, in_test_transaction(self.env)).run()
+
+    def queue(self):
+        """A cycle of the test PLC (Task 1 queues and writes when its queue
+        is empty), returning its batches."""
+        self.cycle()
         return self.env["mo.batch"].search([("plc_id", "=", self.plc.id)])
+
+    def finish_all(self):
+        """Task 3 over every finished batch, each in its own unit of work."""
+        transaction = in_test_transaction(self.env)
+        batch_ids = transaction(lambda env: env["scada.task.finish"]._finished_batch_ids())
+        done = sum(
+            bool(transaction(lambda env, batch_id=batch_id: env["scada.task.finish"]._finish_batch(batch_id)))
+            for batch_id in batch_ids
+        )
+        return done, len(batch_ids) - done
 
     def report(self, batch, **values):
         plc_reports(self.simulator, batch, **values)

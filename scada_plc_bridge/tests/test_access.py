@@ -13,7 +13,7 @@ class TestAccess(ScadaCase):
         cls.manager = new_test_user(cls.env, "scada_manager", groups="scada_plc_bridge.group_scada_manager")
         cls.portal = new_test_user(cls.env, "scada_portal", groups="base.group_portal")
         cls.production = cls.confirmed_mo(100)
-        cls.env["mo.batch"]._sync_mo(cls.plc)
+        cls.env["scada.task.sync"]._sync_mo(cls.plc)
         cls.batch = cls.env["mo.batch"].search([("plc_id", "=", cls.plc.id)])
         other = cls.confirmed_mo(200)
         cls.history_batch = cls.env["mo.batch"].create(

@@ -1,6 +1,6 @@
 from odoo.tests import tagged
 
-from ..models.mo_batch import AUTO_CANCEL_NOTE
+from ..const import AUTO_CANCEL_NOTE
 from .common import ScadaCase
 
 
@@ -10,7 +10,7 @@ class TestAutoCancel(ScadaCase):
         production = self.confirmed_mo(1000)
         batch = self.queue()
         self.report(batch, actual_consumption_silo_d=250.0, status_operation=True)
-        self.plc.action_read_now()
+        self.cycle()
         self.assertFalse(batch.exists())
         self.assertEqual(production.state, "cancel")
         history = self.env["mo.history"].search([("production_id", "=", production.id)])
@@ -28,7 +28,7 @@ class TestAutoCancel(ScadaCase):
             skip_immediate=True, skip_backorder=True, skip_consumption=True
         ).button_mark_done()
         self.report(batch, status_operation=True)
-        self.plc.action_read_now()
+        self.cycle()
         self.assertTrue(batch.exists())
         self.assertEqual(batch.state, "plc_failure")
         self.assertIn("already done", batch.last_error)

@@ -25,10 +25,10 @@ class TestBatchCycle(ScadaCase):
             self._wait(lambda: self.simulator.read_slot_values("read", batch.slot)["status_manufacturing"])
         )
         actual = self.simulator.read_slot_values("read", batch.slot)
-        self.plc.action_read_now()  # first 'finished' read: remembered, not yet trusted
+        self.cycle()  # first 'finished' read: remembered, not yet trusted
         self.assertEqual(batch.state, "running")
         self.assertAlmostEqual(batch.actual_consumption_silo_d, actual["actual_consumption_silo_d"], 2)
-        self.plc.action_read_now()  # the second agrees: finished, and Task 3 runs at once
+        self.cycle()  # the second agrees: finished, and Task 3 runs at once
         self.assertFalse(
             batch.exists(), batch.exists() and (batch.state, batch.last_error, batch.plc_read_error)
         )
@@ -43,12 +43,26 @@ class TestBatchCycle(ScadaCase):
         self.assertEqual(len(history), 1)
         self.assertEqual(history.status, "completed")
         self.assertAlmostEqual(history.actual_consumption_silo_d, actual["actual_consumption_silo_d"], 2)
-        # The READ slot is acknowledged once the transaction is committed.
-        self.assertFalse(self.simulator.read_slot_values("read", 1)["status_read_data"])
-        self.env.cr.postcommit.run()
+        # The READ slot is acknowledged after the batch's transaction, in the same cycle.
         self.assertTrue(self.simulator.read_slot_values("read", 1)["status_read_data"])
         # Nothing is left to queue again.
         self.assertFalse(self.queue())
+
+    def test_a_lost_acknowledgement_is_sent_again_next_cycle(self):
+        production = self.confirmed_mo(1000)
+        slot = self.queue().slot
+        self.assertTrue(
+            self._wait(lambda: self.simulator.read_slot_values("read", slot)["status_manufacturing"])
+        )
+        self.cycle()
+        self.cycle()
+        self.assertEqual(production.state, "done")
+        # The acknowledgement never reached the PLC (undone here in its memory):
+        # the archived batch's slot is acknowledged again on the next cycle.
+        self.simulator.write_slot_values("read", slot, {"status_read_data": False})
+        self.cycle()
+        self.assertTrue(self.simulator.read_slot_values("read", 1)["status_read_data"])
+        self.assertFalse(self.plc.slot_problems)
 
     def _wait(self, predicate, seconds=5.0):
         import time

@@ -10,7 +10,7 @@ class TestHistoryIsImmutable(ScadaCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.production = cls.confirmed_mo(100)
-        cls.env["mo.batch"]._sync_mo(cls.plc)
+        cls.env["scada.task.sync"]._sync_mo(cls.plc)
         cls.env["mo.batch"].search([("plc_id", "=", cls.plc.id)]).action_cancel("test")
         cls.history = cls.env["mo.history"].search([("production_id", "=", cls.production.id)])
 

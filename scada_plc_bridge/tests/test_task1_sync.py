@@ -34,14 +34,16 @@ class TestSyncMo(ScadaCase):
         self.assertFalse(self.queue())
 
     def test_unwritable_recipe_stays_queued_and_is_retried(self):
+        self.confirmed_mo(100)
+        batch = self.env["scada.task.sync"]._sync_mo(self.plc)  # queued by the Task 1 cron
         self.plc.port = free_udp_port()
         self.plc.timeout = 0.1
-        self.confirmed_mo(100)
-        batch = self.queue()
-        self.assertEqual((batch.state, batch.plc_write_state), ("queued", "failed"))
-        self.assertIn("no reply", batch.last_error)
+        self.cycle()  # the PLC does not answer: nothing is written, the PLC shows why
+        self.assertEqual((batch.state, batch.plc_write_state), ("queued", "pending"))
+        self.assertEqual(self.plc.state, "error")
+        self.assertIn("no reply", self.plc.last_error)
         self.plc.port = self.simulator.port
-        self.env["mo.batch"]._cron_sync_mo()
+        self.cycle()
         self.assertEqual((batch.state, batch.plc_write_state), ("sent", "written"), batch.last_error)
         self.assertEqual(self.simulator.read_slot_values("write", batch.slot)["mo_id"], batch.mo_id)
 
@@ -60,3 +62,36 @@ class TestSyncMo(ScadaCase):
         self.assertEqual((batch.batch_no, batch.plc_write_state), (40000, "written"))
         recipe = self.simulator.read_slot_values("write", batch.slot)
         self.assertEqual((recipe["batch_no"], recipe["mo_id"]), (40000 - 32768, production.name))
+
+    def test_long_mo_name_is_recognised_as_the_plc_holds_it(self):
+        production = self.confirmed_mo(100)
+        production.name = "PLANT-A/MO/2026/00001"  # 21 characters; the PLC's field holds 16
+        batch = self.queue()
+        self.assertEqual(batch.mo_id, "PLANT-A/MO/2026/00001")  # Odoo keeps the full name
+        self.assertEqual(batch.plc_ref, "-A/MO/2026/00001")
+        self.assertEqual(self.simulator.read_slot_values("write", batch.slot)["mo_id"], batch.plc_ref)
+        self.report(batch, actual_consumption_silo_d=42.5)
+        self.cycle()
+        self.assertEqual(batch.actual_consumption_silo_d, 42.5)
+        self.assertFalse(self.plc.slot_problems)
+        self.finish_on_plc(batch)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(production.state, "done")
+        self.assertEqual(
+            self.env["mo.history"].search([("production_id", "=", production.id)]).plc_ref, "-A/MO/2026/00001"
+        )
+
+    def test_two_long_names_with_the_same_end_get_distinct_references(self):
+        first, second = self.confirmed_mo(100), self.confirmed_mo(100)
+        first.name, second.name = "LINE-ONE/MO/2026/00001", "LINE-TWO/MO/2026/00001"
+        batches = self.queue()
+        self.assertEqual(len(set(batches.mapped("plc_ref"))), 2)
+        self.assertTrue(all(len(ref) <= 16 for ref in batches.mapped("plc_ref")))
+
+    def test_non_ascii_name_reaches_the_plc_as_ascii(self):
+        production = self.confirmed_mo(100)
+        production.name = "PÄKAN/MO/00007"
+        batch = self.queue()
+        self.assertEqual(batch.plc_ref, "PAKAN/MO/00007")
+        self.assertEqual(self.simulator.read_slot_values("write", batch.slot)["mo_id"], "PAKAN/MO/00007")

@@ -30,7 +30,7 @@ class TestPlcRead(ScadaCase):
 
     def test_running_actuals_are_taken(self):
         self.report(self.batch, actual_consumption_silo_d=120.5, actual_consumption_lq114=3.25)
-        self.plc.action_read_now()
+        self.cycle()
         self.assertEqual(self.batch.state, "running")
         self.assertEqual(
             (self.batch.actual_consumption_silo_d, self.batch.actual_consumption_lq114), (120.5, 3.25)
@@ -45,8 +45,8 @@ class TestPlcRead(ScadaCase):
         before = self.snapshot()
         # A read shifted by a word at the plant: the silo id words no longer match.
         self.report(self.batch, actual_consumption_silo_d=500, silo_id_a=0, status_manufacturing=True)
-        self.plc.action_read_now()
-        self.plc.action_read_now()
+        self.cycle()
+        self.cycle()
         self.assertEqual(self.snapshot(), before)
         self.assertIn("SILO ID 101", self.plc.slot_problems)
         self.assertIn("SILO ID 101", self.batch.plc_read_error)
@@ -57,36 +57,38 @@ class TestPlcRead(ScadaCase):
         self.report(self.batch, actual_consumption_silo_d=1.0)
         words = self.simulator.memory.read(6037, 2)
         self.simulator.memory.write(6037, [0xFFFF, words[1]])  # high word of another scan
-        self.plc.action_read_now()
+        self.cycle()
         self.assertEqual(self.snapshot(), before)
         self.assertIn("above the maximum", self.plc.slot_problems)
 
     def test_unknown_mo_id_changes_nothing(self):
         before = self.snapshot()
         self.report(self.batch, mo_id="WH/MO/99999", status_manufacturing=True, actual_consumption_silo_d=10)
-        self.plc.action_read_now()
+        self.cycle()
         self.assertEqual(self.snapshot(), before)
         self.assertIn("WH/MO/99999", self.plc.slot_problems)
 
     def test_finished_needs_two_agreeing_reads(self):
         self.finish_on_plc(self.batch, weight=900)
-        self.plc._read_cycle()
+        self.cycle()
         self.assertFalse(self.batch.status_manufacturing)
         self.finish_on_plc(self.batch, weight=950)  # still changing: not final yet
-        self.plc._read_cycle()
+        self.cycle()
         self.assertFalse(self.batch.status_manufacturing)
-        finished = self.plc._read_cycle()
-        self.assertEqual(finished, self.batch)
-        self.assertEqual(self.batch.state, "finished")
-        self.assertEqual(self.batch.actual_weight_quantity_finished_goods, 950)
+        self.cycle()  # agrees with the last: finished, and Task 3 at once
+        self.assertFalse(self.batch.exists())
+        self.assertEqual(self.production.state, "done")
+        self.assertAlmostEqual(self.production.qty_produced, 950, 2)
 
     def test_a_finished_batch_is_never_touched_again(self):
+        self.copra.tracking = "lot"  # Odoo refuses to finish: the batch stays in the queue
         self.finish_on_plc(self.batch)
-        self.plc._read_cycle()
-        self.plc._read_cycle()
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.batch.state, "push_failed")
         before = self.snapshot()
         self.report(self.batch, actual_consumption_silo_d=1.0, status_manufacturing=False)
-        self.plc._read_cycle()
+        self.cycle()
         self.assertEqual(
             {k: v for k, v in self.snapshot().items() if k != "last_read_from_plc"},
             {k: v for k, v in before.items() if k != "last_read_from_plc"},
@@ -96,7 +98,7 @@ class TestPlcRead(ScadaCase):
         before = self.snapshot()
         self.plc.port = free_udp_port()
         self.plc.timeout = 0.1
-        self.plc.action_read_now()
+        self.cycle()
         self.assertEqual(self.snapshot(), before)
         self.assertEqual(self.plc.state, "error")
         self.assertIn("no reply", self.plc.last_error)
@@ -104,11 +106,6 @@ class TestPlcRead(ScadaCase):
     def test_plc_error_end_code_is_shown_on_the_plc(self):
         self.simulator.set_fault("end_code", 1.0)
         self.addCleanup(self.simulator.clear_faults)
-        self.plc.action_read_now()
+        self.cycle()
         self.assertEqual(self.plc.state, "error")
         self.assertIn("2201", self.plc.last_error)
-
-    def test_cron_runs_one_bounded_cycle_under_tests(self):
-        self.report(self.batch, actual_consumption_silo_b=77.0)
-        self.env.ref("scada_plc_bridge.ir_cron_task2_plc_read").method_direct_trigger()
-        self.assertEqual(self.batch.actual_consumption_silo_b, 77.0)

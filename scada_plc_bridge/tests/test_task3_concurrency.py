@@ -22,7 +22,7 @@ class TestConcurrentProcessing(BaseCase):
             first, second = registry.cursor(), registry.cursor()
             try:
                 env_first = api.Environment(first, SUPERUSER_ID, {})
-                locked = env_first["mo.batch"]._lock_next_finished([], only=[batch_id])
+                locked = env_first["scada.task.finish"]._lock_finished([batch_id])
                 self.assertEqual(locked.id, batch_id)
                 # A concurrent Task 3 (or a Retry push button) skips the locked row.
                 result = {}
@@ -39,7 +39,10 @@ class TestConcurrentProcessing(BaseCase):
                 runner.start()
                 runner.join(30)
                 self.assertEqual(result["second"][0], 0)  # finished nothing: ours was locked
-                self.assertTrue(locked._push_to_odoo(), locked.exists() and locked.last_error)
+                self.assertTrue(
+                    env_first["scada.task.finish"]._push_to_odoo(locked),
+                    locked.exists() and locked.last_error,
+                )
                 first.commit()
                 second.rollback()
                 env_second = api.Environment(second, SUPERUSER_ID, {})

@@ -7,11 +7,11 @@ from .common import ScadaCase
 @tagged("post_install", "-at_install")
 class TestProcessCompleted(ScadaCase):
     def finished_batch(self, production, **actuals):
+        """The PLC finishes the batch; the cycle tries Task 3 at once."""
         batch = self.env["mo.batch"].search([("production_id", "=", production.id)])
         self.finish_on_plc(batch, **actuals)
-        self.plc._read_cycle()
-        self.plc._read_cycle()
-        self.assertEqual(batch.state, "finished")
+        self.cycle()
+        self.cycle()
         return batch
 
     def test_odoo_refusing_keeps_the_batch_and_retry_succeeds(self):
@@ -24,14 +24,14 @@ class TestProcessCompleted(ScadaCase):
         self.queue()
         refused_batch = self.finished_batch(refused)
         accepted_batch = self.finished_batch(accepted)
-        done, failed = self.env["mo.batch"]._cron_process_completed()
-        self.assertEqual((done, failed), (1, 1))
         self.assertFalse(accepted_batch.exists())  # the other batch went on
         self.assertEqual(accepted.state, "done")
         self.assertEqual(refused.state, "confirmed")
         self.assertEqual(refused_batch.state, "push_failed")
         self.assertIn("Odoo refused", refused_batch.last_error)
         self.assertEqual(refused_batch.retry_count, 1)
+        self.assertEqual(self.finish_all(), (0, 1))  # Task 3's cron tries again, refused again
+        self.assertEqual(refused_batch.retry_count, 2)
         self.assertFalse(self.env["mo.history"].search([("production_id", "=", refused.id)]))
         self.assertIn("Lot/Serial", refused_batch.last_error)
         # The cause is fixed; the operator retries.
@@ -46,11 +46,10 @@ class TestProcessCompleted(ScadaCase):
         production = self.confirmed_mo(1000)
         self.queue()
         self.copra.tracking = "lot"
-        batch = self.finished_batch(production)
-        self.env["mo.batch"]._cron_process_completed()
-        self.env["mo.batch"]._cron_process_completed()
+        batch = self.finished_batch(production)  # refused once
+        self.finish_all()  # and twice: parked
         self.assertEqual(batch.push_state, "parked")
-        self.assertEqual(self.env["mo.batch"]._cron_process_completed(), (0, 0))  # left for an operator
+        self.assertEqual(self.finish_all(), (0, 0))  # left for an operator
 
     def test_retry_push_refuses_a_running_batch(self):
         self.confirmed_mo(1000)
@@ -62,8 +61,8 @@ class TestProcessCompleted(ScadaCase):
         production = self.confirmed_mo(1000)
         batch = self.queue()
         self.finish_on_plc(batch, corn=700.0, copra=300.0, molasses=45.5, weight=1055.5)
-        self.plc.action_read_now()
-        self.plc.action_read_now()
+        self.cycle()
+        self.cycle()
         self.assertEqual(production.state, "done")
         consumed = self.consumed(production)
         self.assertAlmostEqual(consumed[self.corn], 700.0, 2)

@@ -22,7 +22,7 @@ class TestHealth(ScadaCase):
         self.confirmed_mo(1000)
         batch = self.queue()
         self.report(batch, actual_consumption_silo_d=10.0)
-        self.plc.action_read_now()
+        self.cycle()
         batch.last_read_from_plc = fields.Datetime.now() - timedelta(minutes=30)
         self.assertEqual(self.env["mo.batch"]._cron_health(), 1)
         self.env["mo.batch"]._cron_health()  # still one activity, not two
@@ -30,16 +30,17 @@ class TestHealth(ScadaCase):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.summary, "SCADA: no PLC read for too long")
         self.assertEqual(activity.user_id, self.env.ref("base.user_admin"))
-        self.plc.action_read_now()  # the PLC answers again
+        self.cycle()  # the PLC answers again
         self.assertEqual(self.env["mo.batch"]._cron_health(), 0)
         self.assertFalse(self.activities(batch))
 
     def test_consumption_outside_tolerance_is_flagged(self):
         self.confirmed_mo(1000)
         batch = self.queue()
+        self.copra.tracking = "lot"  # refused by Odoo: the batch stays in the queue
         self.finish_on_plc(batch, corn=800.0)  # 600 kg planned
-        self.plc._read_cycle()
-        self.plc._read_cycle()
+        self.cycle()
+        self.cycle()
         self.env["mo.batch"]._cron_health()
         activity = self.activities(batch)
         self.assertEqual(activity.summary, "SCADA: consumption outside tolerance")

@@ -1,0 +1,40 @@
+"""Names and numbers that the models, the task code and the runner share.
+
+It sits below all of them (it imports plclib only), so none of them has to
+import another's module for a constant."""
+
+from .plclib.memory_map import PLANT_SILOS
+
+# Material points of the line, in PLC slot order: (tag, PLC id word, label).
+SILOS = tuple(
+    (tag, silo_id, "Silo %s" % tag[-1].upper() if tag.startswith("silo_") else "LQ%d" % silo_id)
+    for tag, silo_id in PLANT_SILOS
+)
+SILO_TAGS = tuple(tag for tag, _silo_id, _label in SILOS)
+KG_DIGITS = (16, 2)
+PLC_TEXT_CHARS = 16  # ASCII fields of the slot: 8 words
+PLC_BATCH_WORD_MODULO = 32768  # the BATCH word is a 16-bit INT; Odoo keeps the full number
+
+# First key of the PostgreSQL advisory lock that marks "this PLC is being
+# polled": held by a runner (session lock) or by a cron's cycle (xact lock).
+POLL_LOCK_NAMESPACE = 1397901645  # "SCAD" as an int4
+
+PARAM_PREFIX = "scada_plc_bridge."
+SETTING_DEFAULTS = {
+    "health_stale_minutes": 10,
+    "health_tolerance_percent": 10,
+    "health_push_failed_minutes": 30,
+    "max_push_retries": 5,
+}
+
+AUTO_CANCEL_NOTE = "Auto-cancelled: status_operation=1 (failed) detected from PLC"
+
+
+def plc_text(text):
+    """What fits the PLC's 16-character ASCII fields (and what it reports back)."""
+    return (text or "").encode("ascii", "replace").decode("ascii")[:PLC_TEXT_CHARS]
+
+
+def plc_batch_word(batch_no):
+    """The batch number as the PLC's 16-bit BATCH word holds it."""
+    return batch_no % PLC_BATCH_WORD_MODULO

@@ -1,0 +1,85 @@
+import logging
+
+from odoo import _, api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+KINDS = [
+    ("read", "Read now"),
+    ("test", "Test connection"),
+    ("send", "Send recipes"),
+    ("clear_read_slot", "Clear READ slot"),
+]
+
+
+class ScadaPlcRequest(models.Model):
+    """Something an operator asked of a PLC.  The button only records the
+    request and returns; the PLC's poller carries it out once, under the
+    PLC's lock, in its next cycle (at once when a runner polls the PLC,
+    within the Task 2 cron's minute otherwise), and writes the result here."""
+
+    _name = "scada.plc.request"
+    _description = "SCADA PLC request"
+    _order = "id desc"
+
+    plc_id = fields.Many2one("scada.plc", string="PLC", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection(KINDS, required=True)
+    batch_ids = fields.Many2many("mo.batch", string="Batches")
+    slot = fields.Integer(help="READ slot, for clearing a slot.")
+    state = fields.Selection(
+        [("pending", "Waiting"), ("running", "In Progress"), ("done", "Done"), ("failed", "Failed")],
+        default="pending",
+        required=True,
+        index=True,
+    )
+    result = fields.Text()
+    date_done = fields.Datetime(string="Carried Out")
+    company_id = fields.Many2one(related="plc_id.company_id", store=True)
+
+    @api.model
+    def _request(self, plc, kind, batches=None, slot=0):
+        request = self.sudo().create(
+            {
+                "plc_id": plc.id,
+                "kind": kind,
+                "batch_ids": [(6, 0, batches.ids if batches else [])],
+                "slot": slot,
+            }
+        )
+        plc._wake_safety_net()
+        return request
+
+    @api.model
+    def _request_send(self, batches):
+        """One 'send' request per PLC of these batches."""
+        for plc in batches.plc_id:
+            self._request(plc, "send", batches.filtered(lambda batch, plc=plc: batch.plc_id == plc))
+
+    @api.model
+    def _take_pending(self, plc_id):
+        """The PLC's open requests, marked in progress.  A request left in
+        progress by a server that died is taken again: what a request does
+        is safe to repeat (reads, and writes that the handshake makes
+        idempotent)."""
+        requests = self.search([("plc_id", "=", plc_id), ("state", "in", ("pending", "running"))])
+        requests.write({"state": "running"})
+        return [{"id": r.id, "kind": r.kind, "slot": r.slot, "batch_ids": r.batch_ids.ids} for r in requests]
+
+    @api.model
+    def _record_result(self, request_id, state, result):
+        request = self.browse(request_id).exists()
+        if not request:
+            return
+        if request.kind == "send":
+            failed = request.batch_ids.filtered(lambda b: b.plc_write_state != "written")
+            if failed:
+                state, result = "failed", "\n".join(b.last_error or b.mo_id for b in failed)
+            elif state == "done":
+                result = _("%(count)s recipe(s) in the PLC") % {"count": len(request.batch_ids)}
+        request.write({"state": state, "result": result, "date_done": fields.Datetime.now()})
+        if request.kind == "test":
+            if state == "done":
+                request.plc_id._record_contact()
+            else:
+                request.plc_id._record_contact_error(result)
+        _logger.info("[TASK 2] %s: request %s %s: %s", request.plc_id.code, request.kind, state, result)

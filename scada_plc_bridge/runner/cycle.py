@@ -1,0 +1,143 @@
+"""One cycle of one PLC: all the bridge does with a PLC, in order, with every
+exchange with the PLC outside any transaction.
+
+    requests -> read the READ slots -> apply (Task 2) -> auto-cancel and
+    finish (Task 3), one transaction per batch -> acknowledge READ slots ->
+    queue MOs if the queue is empty (Task 1) -> write recipes -> requests done
+
+The caller holds the PLC's lock (a runner's advisory lock, or a cron's) and
+passes `transaction`, a callable that runs `fn(env)` in a transaction of
+its own (`Transactions`): nothing here commits or opens cursors itself.
+The task code is reached by model name (`env["scada.task.poll"]`), never by
+importing model modules."""
+
+import logging
+
+from ..plclib import handshake, memory_map
+from ..plclib.client import FinsClient
+from ..plclib.exceptions import PlcError
+
+_logger = logging.getLogger(__name__)
+
+
+class PlcCycle:
+    def __init__(self, plc_id, transaction):
+        self.plc_id, self.transaction = plc_id, transaction
+
+    def _task(self, model, method, *args):
+        return self.transaction(lambda env: getattr(env[model], method)(*args))
+
+    def run(self):
+        """One full cycle; returns the plan (None for an inactive PLC)."""
+        plan = self._task("scada.task.poll", "_cycle_plan", self.plc_id)
+        if plan is None:
+            return None
+        with FinsClient(**plan["client"]) as client:
+            requests = self._task("scada.plc.request", "_take_pending", self.plc_id)
+            contact = self.read_and_apply(plan, client)
+            if contact:
+                self.acknowledge(plan, client)
+                self._task("scada.task.sync", "_queue_if_empty", self.plc_id)
+                self.write_recipes(plan, client)
+            self.carry_out(plan, client, requests, contact)
+        return plan
+
+    def write_only(self):
+        """Task 1's part: write the recipes of the queue (cron safety net)."""
+        plan = self._task("scada.task.poll", "_cycle_plan", self.plc_id)
+        if plan is not None:
+            with FinsClient(**plan["client"]) as client:
+                self.write_recipes(plan, client)
+
+    # -- Task 2: read, apply; Task 3 for what changed -----------------------
+    def read_and_apply(self, plan, client):
+        try:
+            readings = memory_map.read_all_slots(
+                client, plan["read_layout"], plan["read_base"], plan["slot_count"], plan["stride"]
+            )
+            warning = client.last_warning
+        except PlcError as error:
+            plan["error"] = str(error)
+            self._task("scada.task.poll", "_record_no_contact", self.plc_id, plan["error"])
+            return None
+        outcome = self._task("scada.task.poll", "_apply_readings", self.plc_id, readings, warning)
+        for batch_id in outcome["failed"]:
+            self._task("scada.task.finish", "_auto_cancel_batch", batch_id)
+        for batch_id in outcome["finished"]:
+            self._task("scada.task.finish", "_finish_batch", batch_id)
+        plan["readings"] = readings
+        return readings
+
+    def acknowledge(self, plan, client):
+        """READ slots whose result Odoo holds now (in the queue or in the
+        history): acknowledged every cycle until the PLC shows it."""
+        due = self._task("scada.task.poll", "_acknowledgements_due", self.plc_id, plan["readings"])
+        for slot, identity in due:
+            try:
+                handshake.acknowledge_read(
+                    client, plan["read_layout"], slot, identity, plan["read_base"], plan["stride"]
+                )
+            except PlcError as error:
+                # Not lost: the slot still shows unacknowledged and is tried next cycle.
+                _logger.warning("[TASK 2] %s: acknowledging slot %s failed: %s", plan["code"], slot, error)
+
+    # -- Task 1: recipes into WRITE slots --------------------------------------
+    def write_recipes(self, plan, client):
+        for recipe in self._task("scada.task.sync", "_recipes_to_write", self.plc_id):
+            try:
+                if recipe["replaces"]:
+                    # A reset batch: its earlier recipe, if the PLC never took it, makes room.
+                    handshake.clear_write_slot(
+                        client,
+                        plan["write_layout"],
+                        plan["read_layout"],
+                        recipe["slot"],
+                        recipe["replaces"],
+                        plan["write_base"],
+                        plan["read_base"],
+                        plan["stride"],
+                    )
+                outcome = handshake.write_recipe(
+                    client,
+                    plan["write_layout"],
+                    plan["read_layout"],
+                    recipe["slot"],
+                    recipe["values"],
+                    plan["write_base"],
+                    plan["read_base"],
+                    plan["stride"],
+                )
+            except PlcError as error:
+                self._task("scada.task.sync", "_record_write_failure", recipe["batch_id"], str(error))
+                continue
+            self._task("scada.task.sync", "_record_write", recipe["batch_id"], outcome.status, outcome.detail)
+
+    # -- operators' requests ----------------------------------------------------
+    def carry_out(self, plan, client, requests, contact):
+        """Requests taken at the start of the cycle: the cycle itself did
+        reads and writes; what is left is asked of the PLC here."""
+        for request in requests:
+            try:
+                result = self._request(plan, client, request, contact)
+                state = "done"
+            except PlcError as error:
+                result, state = str(error), "failed"
+            self._task("scada.plc.request", "_record_result", request["id"], state, result)
+
+    def _request(self, plan, client, request, contact):
+        kind = request["kind"]
+        if kind == "test":
+            data, status = client.controller_data_read(), client.controller_status_read()
+            return "%s %s, mode %s" % (data["model"], data["version"], status["mode"])
+        if kind == "clear_read_slot":
+            reading = memory_map.read_slot(
+                client, plan["read_layout"], plan["read_base"], request["slot"], plan["stride"]
+            )
+            identity = handshake.slot_identity(reading.fields)
+            acknowledged = handshake.acknowledge_read(
+                client, plan["read_layout"], request["slot"], identity, plan["read_base"], plan["stride"]
+            )
+            return "acknowledged" if acknowledged else "empty"
+        if not contact:
+            raise PlcError(plan["error"])
+        return "ok"  # read, send: done by the cycle

@@ -1,0 +1,63 @@
+"""Short transactions of their own for the runner and the crons.
+
+The task code never commits; whoever calls it chooses how.  The runner and
+the crons run each step in a transaction of its own (`Transactions`), which
+commits at the end and is retried when PostgreSQL reports a conflict with a
+concurrent transaction (serialization failure, deadlock, lock not
+available): such a conflict is never a failure of the batch, only a reason
+to do the same work again on fresh data, as Odoo's RPC layer does for
+requests."""
+
+import logging
+import random
+import threading
+import time
+
+import psycopg2
+from odoo import SUPERUSER_ID, api
+from psycopg2 import errorcodes
+
+_logger = logging.getLogger(__name__)
+
+TRANSIENT_PGCODES = (
+    errorcodes.SERIALIZATION_FAILURE,
+    errorcodes.DEADLOCK_DETECTED,
+    errorcodes.LOCK_NOT_AVAILABLE,
+)
+MAX_ATTEMPTS = 6
+
+
+def is_transient(error):
+    """A database conflict worth retrying, not a refusal."""
+    return isinstance(error, psycopg2.OperationalError) and error.pgcode in TRANSIENT_PGCODES
+
+
+class Transactions:
+    """Calls `fn(env)` in a transaction of its own, committed when `fn`
+    returns, retried on transient conflicts.  `gate` (a semaphore) bounds
+    how many of them run at once, so database connections do not grow with
+    the number of PLCs."""
+
+    def __init__(self, registry, gate=None, uid=SUPERUSER_ID):
+        self.registry, self.gate, self.uid = registry, gate or threading.BoundedSemaphore(1), uid
+
+    def __call__(self, fn):
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            with self.gate, api.Environment.manage(), self.registry.cursor() as cr:
+                env = api.Environment(cr, self.uid, {})
+                # Notes written by the runtime speak the plant's language.
+                env = env(context=dict(env.context, lang=env.user.company_id.partner_id.lang or "en_US"))
+                try:
+                    result = fn(env)
+                    # The runtime's one commit point: each step of a cycle is a unit of work.
+                    cr.commit()  # pylint: disable=invalid-commit
+                    return result
+                except psycopg2.OperationalError as error:
+                    cr.rollback()
+                    if not is_transient(error) or attempt == MAX_ATTEMPTS:
+                        raise
+                    _logger.info(
+                        "%s; retrying (%d/%d)", errorcodes.lookup(error.pgcode), attempt, MAX_ATTEMPTS
+                    )
+            time.sleep(random.uniform(0.05, 0.3) * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover

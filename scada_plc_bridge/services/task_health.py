@@ -1,0 +1,85 @@
+"""Task 4: batch health.  One activity per problem for the SCADA managers,
+closed when the problem is gone: batches the PLC stopped reporting on,
+consumption outside tolerance, batches Odoo keeps refusing to finish."""
+
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from ..const import SILOS
+
+_logger = logging.getLogger(__name__)
+
+
+class ScadaTaskHealth(models.AbstractModel):
+    _name = "scada.task.health"
+    _description = "SCADA Task 4: batch health"
+
+    @api.model
+    def _check_health(self):
+        """Returns the number of open problems."""
+        batches = self.env["mo.batch"]
+        now = fields.Datetime.now()
+        stale_before = now - timedelta(minutes=batches._param("health_stale_minutes"))
+        push_failed_before = now - timedelta(minutes=batches._param("health_push_failed_minutes"))
+        tolerance = batches._param("health_tolerance_percent")
+        problems = {}
+        for batch in batches.search([]):
+            if (
+                batch.state in ("sent", "running")
+                and (batch.last_read_from_plc or batch.date_plc_write) < stale_before
+            ):
+                problems[(batch.id, _("SCADA: no PLC read for too long"))] = _("Last PLC read: %s") % (
+                    batch.last_read_from_plc or _("never")
+                )
+            off = self._consumption_outside_tolerance(batch, tolerance)
+            if off:
+                problems[(batch.id, _("SCADA: consumption outside tolerance"))] = "\n".join(off)
+            if (
+                batch.push_state != "none"
+                and batch.date_push_failed
+                and batch.date_push_failed < push_failed_before
+            ):
+                problems[(batch.id, _("SCADA: failing to push to Odoo"))] = batch.last_error
+        self._sync_health_activities(problems)
+        return len(problems)
+
+    @api.model
+    def _consumption_outside_tolerance(self, batch, tolerance):
+        if not batch.status_manufacturing:
+            return []  # while running, actuals are still growing
+        off = []
+        for tag, _silo_id, label in SILOS:
+            planned, actual = batch["consumption_" + tag], batch["actual_consumption_" + tag]
+            if planned and abs(actual - planned) * 100.0 / planned > tolerance:
+                off.append(
+                    _("%(silo)s: %(planned).2f kg planned, %(actual).2f kg actual")
+                    % {"silo": label, "planned": planned, "actual": actual}
+                )
+            elif not planned and actual:
+                off.append(
+                    _("%(silo)s: not planned, %(actual).2f kg actual") % {"silo": label, "actual": actual}
+                )
+        return off
+
+    @api.model
+    def _sync_health_activities(self, problems):
+        activity_type = self.env.ref("scada_plc_bridge.mail_activity_type_scada_health")
+        open_activities = self.env["mail.activity"].search(
+            [("res_model", "=", "mo.batch"), ("activity_type_id", "=", activity_type.id)]
+        )
+        existing = {(activity.res_id, activity.summary): activity for activity in open_activities}
+        for key, activity in existing.items():
+            if key not in problems:
+                activity.action_feedback(feedback=_("Resolved."))
+        managers = self.env.ref("scada_plc_bridge.group_scada_manager").users.filtered(lambda u: not u.share)
+        for (batch_id, summary), detail in problems.items():
+            if (batch_id, summary) in existing:
+                continue
+            batch = self.env["mo.batch"].browse(batch_id)
+            user = batch.plc_id.responsible_user_id or managers[:1] or self.env.user
+            _logger.warning("[TASK 4] %s: %s", batch.mo_id, summary)
+            batch.activity_schedule(
+                activity_type_id=activity_type.id, summary=summary, note=detail, user_id=user.id
+            )

@@ -1,0 +1,124 @@
+"""Task 2: what the PLC reports, applied to the queue.
+
+Plain data in (decoded SlotReadings from plclib), records out; no PLC I/O
+and no commit here: the runner (or a cron) reads the PLC, then calls these
+in a short transaction of its own."""
+
+import logging
+
+from odoo import _, api, fields, models
+
+from ..const import plc_batch_word
+from ..plclib.handshake import SlotIdentity
+
+_logger = logging.getLogger(__name__)
+
+
+class ScadaTaskPoll(models.AbstractModel):
+    _name = "scada.task.poll"
+    _description = "SCADA Task 2: apply PLC readings"
+
+    @api.model
+    def _cycle_plan(self, plc_id):
+        """What a cycle needs to talk to the PLC (plain Python, no records),
+        or None for a PLC that is gone or inactive."""
+        plc = self.env["scada.plc"].browse(plc_id).exists()
+        if not plc or not plc.active:
+            return None
+        return {
+            "code": plc.code,
+            "client": plc._client_options(),
+            "read_layout": plc._layout("read"),
+            "write_layout": plc._layout("write"),
+            "read_base": plc.read_area_base,
+            "write_base": plc.write_area_base,
+            "stride": plc.slot_stride,
+            "slot_count": plc.slot_count,
+            "error": None,
+            "readings": [],
+        }
+
+    @api.model
+    def _record_no_contact(self, plc_id, error):
+        self.env["scada.plc"].browse(plc_id)._record_contact_error(error)
+
+    @api.model
+    def _batches_by_identity(self, plc):
+        batches = self.env["mo.batch"].search([("plc_id", "=", plc.id)])
+        return {(batch.slot, batch._plc_identity()): batch for batch in batches}
+
+    @api.model
+    def _apply_readings(self, plc_id, readings, warning=None):
+        """Take one poll into the queue.  Returns the ids of the batches that
+        the PLC reports finished (confirmed by two agreeing reads) and failed,
+        for Task 3 to handle, each in a transaction of its own."""
+        plc = self.env["scada.plc"].browse(plc_id)
+        plc._record_contact(warning)
+        now = fields.Datetime.now()
+        queue = self._batches_by_identity(plc)
+        problems = []
+        outcome = {"finished": [], "failed": []}
+        for reading in readings:
+            if reading.is_empty:
+                continue
+            identity = SlotIdentity(reading.fields.get("batch_no"), reading.fields.get("mo_id"))
+            batch = queue.get((reading.slot, identity))
+            if not reading.valid:
+                problem = _("Slot %(slot)s: invalid data ignored: %(errors)s") % {
+                    "slot": reading.slot,
+                    "errors": "; ".join(reading.errors),
+                }
+                problems.append(problem)
+                if batch:
+                    batch._record_plc_problem(problem)
+                continue
+            if not batch:
+                if not reading.fields["status_read_data"] and not self._archived(plc, reading.slot, identity):
+                    problems.append(
+                        _("Slot %(slot)s: batch %(batch)s of MO %(mo)s is not in the queue; ignored.")
+                        % {"slot": reading.slot, "batch": identity.batch_no, "mo": identity.mo_ref}
+                    )
+                continue
+            result = batch._apply_plc_reading(reading, now)
+            if result:
+                outcome[result].append(batch.id)
+        plc._record_slot_problems(problems)
+        return outcome
+
+    @api.model
+    def _archived(self, plc, slot, identity):
+        return bool(self._history_of(plc, slot, identity))
+
+    @api.model
+    def _history_of(self, plc, slot, identity):
+        candidates = self.env["mo.history"].search(
+            [("plc_id", "=", plc.id), ("slot", "=", slot), ("plc_ref", "=", identity.mo_ref)],
+            order="id desc",
+            limit=20,
+        )
+        return candidates.filtered(lambda h: plc_batch_word(h.batch_no) == identity.batch_no)[:1]
+
+    @api.model
+    def _acknowledgements_due(self, plc_id, readings):
+        """READ slots whose result Odoo holds (the batch recorded it, or it is
+        in the history) and that the PLC does not show acknowledged yet:
+        [(slot, identity)].  Derived from the database every cycle, so a lost
+        acknowledgement is simply due again."""
+        plc = self.env["scada.plc"].browse(plc_id)
+        queue = self._batches_by_identity(plc)
+        due = []
+        for reading in readings:
+            fields_ = reading.fields
+            if reading.is_empty or not reading.valid or fields_["status_read_data"]:
+                continue
+            if not (fields_["status_manufacturing"] or fields_["status_operation"]):
+                continue
+            identity = SlotIdentity(fields_["batch_no"], fields_["mo_id"])
+            batch = queue.get((reading.slot, identity))
+            if batch:
+                recorded = batch.status_operation or (batch.status_manufacturing and batch.status_read_data)
+            else:
+                recorded = self._archived(plc, reading.slot, identity)
+            if recorded:
+                due.append((reading.slot, identity))
+        return due

@@ -1,0 +1,127 @@
+"""Task 1: confirmed MOs into the queue, and the queue's recipes into the
+PLC's WRITE slots.
+
+Queueing is database work only.  The recipe writes are done by the runner
+(or the Task 1 cron where no runner polls the PLC) outside any transaction,
+through plclib's handshake, which never writes a batch's recipe twice; what
+each write did is recorded here in a short transaction of its own."""
+
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..const import PARAM_PREFIX
+
+_logger = logging.getLogger(__name__)
+
+
+class ScadaTaskSync(models.AbstractModel):
+    _name = "scada.task.sync"
+    _description = "SCADA Task 1: queue MOs and write recipes"
+
+    @api.model
+    def _default_plc(self):
+        param = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + "default_plc_id")
+        plc = self.env["scada.plc"].browse(int(param)).exists() if param and param.isdigit() else None
+        return plc or self.env["scada.plc"].search([], limit=1)
+
+    @api.model
+    def _queue_if_empty(self, plc_id):
+        """The next confirmed MOs for a PLC whose queue has emptied, at once
+        (the Task 1 cron stays the safety net)."""
+        plc = self.env["scada.plc"].browse(plc_id)
+        if self.env["mo.batch"].search_count([("plc_id", "=", plc.id)]):
+            return self.env["mo.batch"]
+        return self._sync_mo(plc)
+
+    @api.model
+    def _sync_mo(self, plcs):
+        """Queue confirmed MOs for each PLC whose queue is empty."""
+        default_plc = self._default_plc()
+        created = self.env["mo.batch"]
+        for plc in plcs:
+            queued = self.env["mo.batch"].search_count([("plc_id", "=", plc.id)])
+            if queued:
+                _logger.info("[TASK 1] %s: queue not empty (%d batches); no MO taken", plc.code, queued)
+                continue
+            candidates = self.env["mrp.production"].search(
+                [
+                    ("state", "=", "confirmed"),
+                    ("company_id", "=", plc.company_id.id),
+                    ("scada_batch_ids", "=", False),
+                    ("scada_history_ids", "=", False),
+                ],
+                order="date_planned_start, id",
+            )
+            values_list = []
+            for production in candidates:
+                if len(values_list) >= plc.batch_limit:
+                    break
+                # A line MO: routed to this PLC, with something for the line to dose.
+                if (
+                    production._scada_plc(default_plc) != plc
+                    or not production.bom_id.bom_line_ids.scada_silo_id
+                ):
+                    continue
+                try:
+                    values_list.append(
+                        self.env["mo.batch"]._values_from_production(production, plc, len(values_list) + 1)
+                    )
+                except UserError as error:
+                    _logger.warning("[TASK 1] %s: %s skipped: %s", plc.code, production.name, error)
+            batches = self.env["mo.batch"].create(values_list)
+            if batches:
+                _logger.info("[TASK 1] %s: queued %s", plc.code, ", ".join(batches.mapped("mo_id")))
+            created |= batches
+        return created
+
+    @api.model
+    def _recipes_to_write(self, plc_id):
+        """The recipes of the PLC's queue not yet in the PLC, as plain data."""
+        batches = self.env["mo.batch"].search(
+            [("plc_id", "=", plc_id), ("plc_write_state", "!=", "written")], order="slot"
+        )
+        return [
+            {
+                "batch_id": batch.id,
+                "slot": batch.slot,
+                "values": batch._to_plc_values(),
+                "replaces": batch._replaced_identity(),
+            }
+            for batch in batches
+        ]
+
+    @api.model
+    def _record_write(self, batch_id, status, detail=""):
+        """The handshake's outcome: written now, or found in the PLC already."""
+        batch = self.env["mo.batch"].browse(batch_id).exists()
+        if not batch or batch.plc_write_state == "written":
+            return
+        batch.write(
+            {
+                "plc_write_state": "written",
+                "date_plc_write": fields.Datetime.now(),
+                "last_error": False,
+                "replaces_plc_identity": False,
+            }
+        )
+        if status == "written":
+            note = _("Recipe written to %(plc)s slot %(slot)s as batch %(batch)s.")
+        else:
+            note = _("Recipe found in %(plc)s slot %(slot)s already (%(detail)s); not written again.")
+        batch._post_note(
+            note % {"plc": batch.plc_id.code, "slot": batch.slot, "batch": batch.batch_no, "detail": detail}
+        )
+        _logger.info("[TASK 1] %s: %s %s in slot %s", batch.plc_id.code, batch.mo_id, status, batch.slot)
+
+    @api.model
+    def _record_write_failure(self, batch_id, error):
+        batch = self.env["mo.batch"].browse(batch_id).exists()
+        if not batch:
+            return
+        message = _("Recipe not written to slot %(slot)s: %(error)s") % {"slot": batch.slot, "error": error}
+        if batch.last_error != message:
+            _logger.warning("[TASK 1] %s %s: %s", batch.plc_id.code, batch.mo_id, message)
+            batch._post_note(message)
+        batch.write({"plc_write_state": "failed", "last_error": message})

@@ -1,0 +1,137 @@
+"""The runtime's entry points as a live server runs them: committed
+transactions of their own, PostgreSQL locks between connections, the cron
+runner's row lock.  These tests commit in the throw-away test database
+(as test_task3_concurrency does), because what they check only exists
+between real, separate transactions."""
+
+import threading
+import time
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
+from odoo.tests.common import BaseCase, get_db_name
+
+from ..const import POLL_LOCK_NAMESPACE
+from ..plclib.simulator import PlcSimulator
+from ..runner.runner import cycle_plcs_not_polled
+from ..runner.transaction import Transactions
+
+
+@tagged("post_install", "-at_install")
+class TestRuntimeEntryPoints(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = odoo.registry(get_db_name())
+        cls.simulator = PlcSimulator(seed=5).start()
+        cls.addClassCleanup(cls.simulator.stop)
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cls.plc_id = env.ref("scada_plc_bridge.scada_plc_default").id
+            cr.execute("SELECT id FROM scada_plc WHERE active AND id != %s", (cls.plc_id,))
+            cls.other_plc_ids = [row[0] for row in cr.fetchall()]
+            cr.execute("UPDATE scada_plc SET active = false WHERE id = ANY(%s)", (cls.other_plc_ids,))
+            cr.execute(
+                "UPDATE scada_plc SET port = %s, timeout = 0.5, state = 'unknown' WHERE id = %s",
+                (cls.simulator.port, cls.plc_id),
+            )
+
+    @classmethod
+    def tearDownClass(cls):
+        with cls.registry.cursor() as cr:
+            cr.execute("UPDATE scada_plc SET active = true WHERE id = ANY(%s)", (cls.other_plc_ids,))
+            cr.execute("UPDATE scada_plc SET port = 9600, state = 'unknown' WHERE id = %s", (cls.plc_id,))
+        super().tearDownClass()
+
+    def plc_state(self):
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT state FROM scada_plc WHERE id = %s", (self.plc_id,))
+            return cr.fetchone()[0]
+
+    def test_a_plc_polled_elsewhere_is_skipped_then_taken_over(self):
+        other_server = self.registry.cursor()
+        try:
+            other_server.execute("SELECT pg_advisory_lock(%s, %s)", (POLL_LOCK_NAMESPACE, self.plc_id))
+            started = time.monotonic()
+            self.assertEqual(cycle_plcs_not_polled(self.registry, [self.plc_id]), [])
+            self.assertLess(time.monotonic() - started, 2, "the safety net must not wait for the lock")
+            self.assertEqual(self.plc_state(), "unknown")  # not polled
+        finally:
+            other_server.execute("SELECT pg_advisory_unlock(%s, %s)", (POLL_LOCK_NAMESPACE, self.plc_id))
+            other_server.close()
+        # The other server is gone: the safety net polls, and commits what it read.
+        self.assertEqual(cycle_plcs_not_polled(self.registry, [self.plc_id]), [self.plc_id])
+        self.assertEqual(self.plc_state(), "connected")
+
+    def test_the_cron_runner_runs_task2_without_waiting_on_its_own_row(self):
+        """As Odoo 14's runner does it: the ir_cron row locked on one cursor,
+        the job on another.  Task 2 returns and the runner schedules it."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cron_id = env.ref("scada_plc_bridge.ir_cron_task2_plc_read").id
+            cr.execute(
+                "UPDATE ir_cron SET active = true,"
+                " nextcall = (now() at time zone 'UTC') - interval '30 seconds' WHERE id = %s RETURNING *",
+                (cron_id,),
+            )
+            job = cr.dictfetchone()
+        cron_cr, job_cr = self.registry.cursor(), self.registry.cursor()
+        try:
+            cron_cr.execute("SELECT id FROM ir_cron WHERE id = %s FOR UPDATE NOWAIT", (cron_id,))
+            runner = threading.Thread(
+                target=self.registry["ir.cron"]._process_job, args=(job_cr, job, cron_cr), daemon=True
+            )
+            runner.start()
+            runner.join(20)
+            self.assertFalse(runner.is_alive(), "Task 2 is stuck behind the runner's lock on its cron row")
+            cron_cr.commit()
+        finally:
+            cron_cr.rollback()  # frees a stuck job, if any, before the cursors close
+            runner.join(5)
+            job_cr.close()
+            cron_cr.close()
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT nextcall > (now() at time zone 'UTC'), lastcall IS NOT NULL"
+                " FROM ir_cron WHERE id = %s",
+                (cron_id,),
+            )
+            self.assertEqual(cr.fetchone(), (True, True))
+        self.assertEqual(self.plc_state(), "connected")
+
+    def test_a_serialization_conflict_is_retried_not_reported(self):
+        """Two transactions change the same PLC row: the later one gets
+        'could not serialize access' and is run again on fresh data."""
+        calls = []
+
+        def rename(env):
+            calls.append(1)
+            plc = env["scada.plc"].browse(self.plc_id)
+            plc.write({"name": plc.name + "+"})
+            env["scada.plc"].flush()
+            return plc.name
+
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT name FROM scada_plc WHERE id = %s", (self.plc_id,))
+            name = cr.fetchone()[0]
+        blocker = self.registry.cursor()
+        result = {}
+        try:
+            blocker.execute("UPDATE scada_plc SET name = name || '!' WHERE id = %s", (self.plc_id,))
+
+            def transaction():
+                with api.Environment.manage():
+                    result["name"] = Transactions(self.registry)(rename)
+
+            worker = threading.Thread(target=transaction)
+            worker.start()
+            time.sleep(0.5)  # the worker now waits on the blocker's row lock
+            blocker.commit()
+            worker.join(30)
+        finally:
+            blocker.close()
+        self.assertEqual(result.get("name"), name + "!+")
+        self.assertEqual(len(calls), 2)
+        with self.registry.cursor() as cr:
+            cr.execute("UPDATE scada_plc SET name = %s WHERE id = %s", (name, self.plc_id))
