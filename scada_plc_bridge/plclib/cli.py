@@ -84,7 +84,8 @@ def build_parser():
             type=_rate,
             default=0.0,
             metavar="RATE",
-            dest="fault_" + kind,
+            # Not "fault_" + kind: "fault_delay" is --fault-delay's (seconds).
+            dest="fault_rate_" + kind,
             help="fault: %s" % kind.replace("_", " "),
         )
 
@@ -117,7 +118,7 @@ def run_simulator(args, out):
         fault_delay=args.fault_delay,
     )
     for kind in FAULT_KINDS:
-        simulator.set_fault(kind, getattr(args, "fault_" + kind))
+        simulator.set_fault(kind, getattr(args, "fault_rate_" + kind))
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         # `kill` (SIGTERM) stops it as cleanly as Ctrl-C.

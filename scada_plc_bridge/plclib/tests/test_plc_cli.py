@@ -7,11 +7,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 from plclib import memory_map as mm
 from plclib.cli import main
+from plclib.client import FinsClient
 from plclib.simulator import PlcSimulator
 
 ADDON_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -149,3 +151,41 @@ def test_slot_of_the_write_area_uses_the_recipe_keys(sim):
     assert code == 5
     assert fields["consumption_silo_a"] == 600
     assert "weight_quantity_finished_goods" in fields
+
+
+def start_simulator_process(*options):
+    """`python -m plclib sim` on an ephemeral loopback port; returns the
+    process and the URLs it printed (one line per simulated PLC)."""
+    count = 1
+    if "--count" in options:
+        count = int(options[list(options).index("--count") + 1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plclib", "sim", "--host", "127.0.0.1", "--port", "0"] + list(options),
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=ADDON_DIR),
+    )
+    urls = [process.stdout.readline().strip() for _ in range(count)]
+    assert all(url.startswith("listening on ") for url in urls), urls
+    return process, [url.split()[-1] for url in urls]
+
+
+def stop_simulator_process(process):
+    process.terminate()
+    assert process.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_simulator_process_without_fault_options_answers_at_once(protocol):
+    # --fault-delay (seconds, default 1) once shared its argparse destination
+    # with the --delay fault rate: every reply then waited a second.
+    process, (url,) = start_simulator_process(*(["--tcp"] if protocol == "tcp" else []))
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        with FinsClient(port=port, protocol=protocol, timeout=0.05, retries=0) as client:
+            client.open()
+            started = time.monotonic()
+            assert client.read_words("D7076", 1) == [0]
+            assert time.monotonic() - started < 0.05
+    finally:
+        stop_simulator_process(process)
