@@ -46,7 +46,11 @@ FAULT_KINDS = (
     "truncated",  # the reply cut short
     "garbage",  # random bytes instead of the reply
     "torn",  # a read splitting a 32-bit value under update gets its old high word
+    # The faults above execute the command and spoil the reply; these two do not execute it:
+    "lost_request",  # the command never arrives: nothing executed, no reply
+    "refuse",  # an error end code reply (REFUSE_END_CODE), nothing executed
 )
+REFUSE_END_CODE = 0x2203  # wrong PLC mode (program): the CPU executes nothing
 PLANT_TICK_SECONDS = 0.05
 
 
@@ -115,10 +119,13 @@ class PlcSimulator:
         self.memory = DmMemory()
         self.node = 1
         self.faults = {}
+        self._fault_commands = {}  # kind -> the command codes it is limited to
+        self.faults_injected = {}  # kind -> how many times it was injected
         self.requests_served = 0
         self.recipes_taken = 0
         self._random = random.Random(seed)
         self._random_lock = threading.Lock()
+        self._stats_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads = []
         self._socket = None
@@ -176,23 +183,37 @@ class PlcSimulator:
         self._threads.append(thread)
 
     # -- faults ------------------------------------------------------------
-    def set_fault(self, kind, rate):
+    def set_fault(self, kind, rate, command_codes=None):
+        """Inject `kind` at `rate` (0..1) per request; `command_codes` limits
+        it to those FINS commands, e.g. (0x0102,) for writes only."""
         if kind not in FAULT_KINDS:
             raise ValueError("unknown fault %r; one of %s" % (kind, ", ".join(FAULT_KINDS)))
+        self._fault_commands.pop(kind, None)
         if rate:
             self.faults[kind] = float(rate)
+            if command_codes is not None:
+                self._fault_commands[kind] = frozenset(command_codes)
         else:
             self.faults.pop(kind, None)
 
     def clear_faults(self):
         self.faults.clear()
+        self._fault_commands.clear()
 
-    def _chance(self, kind):
+    def _chance(self, kind, command_code=None):
+        """Whether to inject `kind` now; an injection is counted."""
         rate = self.faults.get(kind)
         if not rate:
             return False
+        limited_to = self._fault_commands.get(kind)
+        if limited_to is not None and command_code not in limited_to:
+            return False
         with self._random_lock:
-            return self._random.random() < rate
+            if self._random.random() >= rate:
+                return False
+        with self._stats_lock:
+            self.faults_injected[kind] = self.faults_injected.get(kind, 0) + 1
+        return True
 
     # -- slots, for tests and the demo ------------------------------------
     def _slot_base(self, area, slot):
@@ -230,9 +251,15 @@ class PlcSimulator:
         except PlcFrameError as error:
             _logger.debug("ignoring a malformed command: %s", error)
             return None
-        self.requests_served += 1
+        if self._chance("lost_request", request.command_code):
+            return None  # as if the network lost the command on its way
+        with self._stats_lock:
+            self.requests_served += 1
         reply_header = frame.response_header(request.header)._replace(sa1=self.node)
-        end_code, payload = self._execute(request.command_code, request.payload)
+        if self._chance("refuse", request.command_code):
+            end_code, payload = REFUSE_END_CODE, b""
+        else:
+            end_code, payload = self._execute(request.command_code, request.payload)
         return frame.encode_response(reply_header, request.command_code, end_code, payload)
 
     def _execute(self, command_code, payload):
@@ -290,30 +317,30 @@ class PlcSimulator:
     def _faulty_replies(self, reply):
         """What to send for one reply, after fault injection: a list of
         (delay seconds, bytes, raw); raw bytes bypass the FINS/TCP framing."""
-        if self._chance("drop"):
-            return []
         header = frame.decode_header(reply)
-        if self._chance("garbage"):
+        command_code = struct.unpack_from(">H", reply, frame.HEADER_SIZE)[0]
+        if self._chance("drop", command_code):
+            return []
+        if self._chance("garbage", command_code):
             with self._random_lock:
                 size = self._random.randint(1, 40)
                 garbage = bytes(self._random.getrandbits(8) for _ in range(size))
             return [(0, garbage, True)]
-        if self._chance("truncated"):
+        if self._chance("truncated", command_code):
             with self._random_lock:
                 return [(0, reply[: self._random.randint(1, len(reply) - 1)], False)]
-        if self._chance("wrong_sid"):
+        if self._chance("wrong_sid", command_code):
             return [(0, frame.encode_header(header._replace(sid=(header.sid + 1) % 256)) + reply[10:], False)]
-        if self._chance("wrong_command"):
-            command_code = struct.unpack_from(">H", reply, 10)[0]
+        if self._chance("wrong_command", command_code):
             return [(0, reply[:10] + struct.pack(">H", command_code ^ 0x0100) + reply[12:], False)]
-        if self._chance("end_code"):
+        if self._chance("end_code", command_code):
             return [(0, reply[:12] + struct.pack(">H", 0x2201), False)]
-        if self._chance("warning_flag"):
+        if self._chance("warning_flag", command_code):
             end_code = struct.unpack_from(">H", reply, 12)[0]
             reply = reply[:12] + struct.pack(">H", end_code | 0x0040) + reply[14:]
-        if self._chance("delay"):
+        if self._chance("delay", command_code):
             return [(self.fault_delay, reply, False)]
-        if self._chance("duplicate"):
+        if self._chance("duplicate", command_code):
             return [(0, reply, False), (0, reply, False)]
         return [(0, reply, False)]
 

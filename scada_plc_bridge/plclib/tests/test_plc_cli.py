@@ -14,6 +14,7 @@ import pytest
 from plclib import memory_map as mm
 from plclib.cli import main
 from plclib.client import FinsClient
+from plclib.exceptions import PlcEndCodeError, PlcTimeoutError
 from plclib.simulator import PlcSimulator
 
 ADDON_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -187,5 +188,18 @@ def test_simulator_process_without_fault_options_answers_at_once(protocol):
             started = time.monotonic()
             assert client.read_words("D7076", 1) == [0]
             assert time.monotonic() - started < 0.05
+    finally:
+        stop_simulator_process(process)
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+@pytest.mark.parametrize("flag,error", [("--refuse", PlcEndCodeError), ("--lost-request", PlcTimeoutError)])
+def test_simulator_process_faults_that_execute_nothing(protocol, flag, error):
+    process, (url,) = start_simulator_process(flag, "1", *(["--tcp"] if protocol == "tcp" else []))
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        with FinsClient(port=port, protocol=protocol, timeout=0.1, retries=0) as client:
+            with pytest.raises(error):
+                client.write_words("D7000", [1])
     finally:
         stop_simulator_process(process)

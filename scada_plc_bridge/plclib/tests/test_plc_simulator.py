@@ -219,3 +219,42 @@ def test_tcp_stream_garbage_costs_a_reconnect_not_wrong_data():
             client.read_words("D6000", 977)
         sim.clear_faults()
         assert client.read_words("D6000", 977) == expected
+
+
+# --- faults that do not execute the command -----------------------------------
+def test_lost_request_executes_nothing_and_answers_nothing(simulator):
+    simulator.set_fault("lost_request", 1.0)
+    with client_for(simulator, timeout=0.1, retries=1) as client:
+        with pytest.raises(PlcTimeoutError):
+            client.write_words("D7000", [7, 8, 9])
+        with pytest.raises(PlcTimeoutError):
+            client.read_words("D7000", 3)
+    assert simulator.memory.read(7000, 3) == [0, 0, 0]
+    assert simulator.requests_served == 0
+    assert simulator.faults_injected == {"lost_request": 3}  # a write, a read and its retry
+
+
+def test_refused_write_changes_no_memory(simulator):
+    simulator.memory.write(7076, [1])
+    simulator.set_fault("refuse", 1.0)
+    with client_for(simulator) as client:
+        with pytest.raises(PlcEndCodeError) as caught:
+            client.write_words("D7000", [5] * 77)
+        assert caught.value.end_code == 0x2203
+        with pytest.raises(PlcEndCodeError):
+            client.read_words("D7000", 77)
+    assert simulator.memory.read(7000, 77) == [0] * 76 + [1]
+    assert simulator.faults_injected == {"refuse": 2}
+
+
+@pytest.mark.parametrize("kind", ["lost_request", "refuse", "drop"])
+def test_a_fault_can_be_limited_to_writes(simulator, kind):
+    simulator.memory.write(6000, [42])
+    simulator.set_fault(kind, 1.0, command_codes=[commands.MemoryAreaWrite.code])
+    with client_for(simulator, timeout=0.1) as client:
+        with pytest.raises(PlcError):
+            client.write_words("D7000", [1])
+        assert client.read_words("D6000", 1) == [42]
+    # drop executes the write and loses the reply; the other two execute nothing.
+    assert simulator.memory.read(7000, 1) == ([1] if kind == "drop" else [0])
+    assert simulator.faults_injected == {kind: 1}
