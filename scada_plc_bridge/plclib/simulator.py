@@ -130,7 +130,9 @@ class PlcSimulator:
         self._threads = []
         self._socket = None
         self._plant_slots = {}
-        self._torn_candidates = {}  # address of a high word -> its previous value
+        # address of a 32-bit value's high word -> its (high, low) words before the last scan
+        self._torn_candidates = {}
+        self._scan_changes = {}
         self._next_tcp_client_node = 2
         self.read_layout, self.write_layout = default_read_layout(), default_write_layout()
         self._32bit_offsets = [
@@ -304,15 +306,38 @@ class PlcSimulator:
             raise AddressError(0x1101)
 
     def _torn(self, address, words):
-        """The torn fault: a read that ends between the two words of a 32-bit
-        value the last scan changed gets that high word as it was before the
-        scan, so a reader that fetches the low word with its next command
-        assembles a value the PLC never held.  A read covering both words is
-        served from one scan, as a CS/CJ CPU serves one command."""
-        last = address + len(words) - 1
-        if last not in self._torn_candidates or not self._chance("torn"):
+        """The torn fault, for 32-bit values the last scan changed (the
+        ladder updates their two words in two steps):
+
+        * a read that ends between the two words of such a value gets its
+          high word as it was before the scan, so a reader that fetches the
+          low word with its next command assembles a value the PLC never held;
+        * otherwise a read covering whole such values (e.g. the bridge's one
+          977-word poll) gets ONE of them with its old high word beside its
+          new low word.  Only values whose two words both changed qualify:
+          for the others the mix would equal the old or the new value."""
+        candidates = self._torn_candidates  # replaced, never mutated, by each scan
+        if not candidates:
             return words
-        return words[:-1] + [self._torn_candidates[last]]
+        last = address + len(words) - 1
+        if last in candidates:
+            if not self._chance("torn", commands.MemoryAreaRead.code):
+                return words
+            return words[:-1] + [candidates[last][0]]
+        inside = [
+            high
+            for high, (old_high, old_low) in sorted(candidates.items())
+            if address <= high < last
+            and words[high - address] != old_high
+            and words[high + 1 - address] != old_low
+        ]
+        if not inside or not self._chance("torn", commands.MemoryAreaRead.code):
+            return words
+        with self._random_lock:
+            high = self._random.choice(inside)
+        words = list(words)
+        words[high - address] = candidates[high][0]
+        return words
 
     def _faulty_replies(self, reply):
         """What to send for one reply, after fault injection: a list of
@@ -442,7 +467,7 @@ class PlcSimulator:
 
     def plant_tick(self, now):
         """One scan of the simulated line."""
-        self._torn_candidates = {}
+        self._scan_changes = {}
         for slot in range(1, SLOT_COUNT + 1):
             running = self._plant_slots.get(slot)
             report = self.read_slot_values("read", slot)
@@ -455,6 +480,7 @@ class PlcSimulator:
                 running = self._plant_slots[slot]
             if running is not None and not running.done:
                 self._advance(slot, running, now)
+        self._torn_candidates = self._scan_changes
 
     @staticmethod
     def _read_slot_free(report):
@@ -499,8 +525,8 @@ class PlcSimulator:
         # A new batch (it brings its mo_id) starts from a blank slot.
         before, after = self.write_slot_values("read", slot, values, clear="mo_id" in values)
         base = self._slot_base("read", slot)
-        self._torn_candidates.update(
-            (base + offset, before[offset])
+        self._scan_changes.update(
+            (base + offset, (before[offset], before[offset + 1]))
             for offset in self._32bit_offsets
             if before[offset] != after[offset]
         )

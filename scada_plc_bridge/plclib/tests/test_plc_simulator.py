@@ -158,7 +158,7 @@ def test_warning_flag_fault_returns_data_with_a_warning(simulator):
         assert client.last_warning
 
 
-def test_torn_values_reach_split_readers_never_one_read():
+def test_torn_values_reach_split_readers():
     # The line's scans are driven by hand: one takes the recipe, the next
     # carries silo A's consumption across a word (0 -> ~1000 kg, high word
     # 0 -> 1) while the torn fault is on for every read.
@@ -172,11 +172,69 @@ def test_torn_values_reach_split_readers_never_one_read():
         # Field by field, as the old system read: high word then low word.
         high, low = client.read_words("D6028", 1) + client.read_words("D6029", 1)
         assert (high * 65536 + low) / 100 != truth
-        # Both words in one command, or the whole area in one: never torn.
-        assert client.read_words("D6028", 2) == sim.memory.read(6028, 2)
+        # Without the fault, the one-request poll holds the true value.
+        sim.clear_faults()
         reading = mm.read_all_slots(client, mm.default_read_layout())[0]
         assert reading.valid
         assert reading.fields["actual_consumption_silo_a"] == truth
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_torn_fault_tears_one_value_of_a_one_request_poll(protocol):
+    # A running batch whose last scan carried silo A and silo B across a
+    # word (~600 kg -> ~1000 kg: high word 0 -> 1, low word changed too).
+    with PlcSimulator(protocol=protocol, batch_seconds=10.0, seed=5) as sim, client_for(sim) as client:
+        recipe = dict(_recipe("WH/MO/00001"), consumption_silo_a=2000, consumption_silo_b=2000)
+        sim.write_slot_values("write", 1, recipe)
+        sim.plant_tick(0.0)
+        sim.plant_tick(3.0)
+        old = sim.read_slot_values("read", 1)
+        sim.plant_tick(5.0)
+        new = sim.read_slot_values("read", 1)
+        assert new["status_manufacturing"] is False  # still running
+        sim.set_fault("torn", 1.0)
+        round_trips = client.round_trips
+        polled = mm.read_all_slots(client, mm.default_read_layout())[0].fields  # D6000, 977 words
+        assert client.round_trips == round_trips + 1
+    keys = ["actual_consumption_silo_a", "actual_consumption_silo_b"]
+    assert all(old[key] != new[key] for key in keys)
+    torn = [key for key in keys if polled[key] not in (old[key], new[key])]
+    assert len(torn) == 1  # one value the PLC never held ...
+    assert {key: polled[key] for key in keys if key not in torn} == {
+        key: new[key] for key in keys if key not in torn
+    }  # ... the rest as the scan left it
+    assert polled["actual_consumption_lq114"] == new["actual_consumption_lq114"]
+    assert sim.faults_injected == {"torn": 1}
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_torn_fault_during_a_running_plant(protocol):
+    # The line's own scan thread: silo A and B grow by several high words per
+    # 50 ms scan.  Untorn, both are the same share of their plan (deviation
+    # aside); a torn one is off by a multiple of 655.36 kg.
+    with PlcSimulator(protocol=protocol, plant=True, batch_seconds=1.5, seed=3) as sim, client_for(
+        sim
+    ) as client:
+        plan = 90000
+        sim.set_fault("torn", 1.0)
+        sim.write_slot_values(
+            "write", 1, dict(_recipe("WH/MO/00001"), consumption_silo_a=plan, consumption_silo_b=plan)
+        )
+        assert _wait_for(lambda: 1 in sim._plant_slots)
+        deviations = sim._plant_slots[1].deviations
+        mismatches = 0
+        deadline = time.monotonic() + 1.2
+        while time.monotonic() < deadline:
+            fields = mm.read_all_slots(client, mm.default_read_layout())[0].fields
+            shares = [
+                fields["actual_consumption_" + tag] / (plan * (1 + deviations[tag]))
+                for tag in ("silo_a", "silo_b")
+            ]
+            if abs(shares[0] - shares[1]) > 0.005:
+                mismatches += 1
+            time.sleep(0.01)
+    assert mismatches > 0
+    assert sim.faults_injected["torn"] >= mismatches
 
 
 def test_plant_mode_keeps_a_result_until_the_bridge_acknowledged_it():
