@@ -123,6 +123,10 @@ class PlcSimulator:
         self.faults_injected = {}  # kind -> how many times it was injected
         self.requests_served = 0
         self.recipes_taken = 0
+        self.takes_by_mo = {}  # mo_id -> recipes taken for it (more than 1: a batch ran twice)
+        self.takes_by_batch = {}  # (batch_no, mo_id) -> recipes taken
+        self.finished = 0  # batches reported finished
+        self.failed = 0  # batches reported failed
         self._random = random.Random(seed)
         self._random_lock = threading.Lock()
         self._stats_lock = threading.Lock()
@@ -216,6 +220,24 @@ class PlcSimulator:
         with self._stats_lock:
             self.faults_injected[kind] = self.faults_injected.get(kind, 0) + 1
         return True
+
+    # -- bookkeeping, for system tests --------------------------------------
+    def stats(self):
+        """What this PLC did so far, as JSON-ready data."""
+        with self._stats_lock:
+            return {
+                "url": self.url,
+                "recipes_taken": self.recipes_taken,
+                "takes_by_mo": dict(self.takes_by_mo),
+                "takes_by_batch": [
+                    {"batch_no": batch_no, "mo_id": mo_id, "takes": takes}
+                    for (batch_no, mo_id), takes in sorted(self.takes_by_batch.items())
+                ],
+                "requests_served": self.requests_served,
+                "faults_injected": dict(self.faults_injected),
+                "finished": self.finished,
+                "failed": self.failed,
+            }
 
     # -- slots, for tests and the demo ------------------------------------
     def _slot_base(self, area, slot):
@@ -490,9 +512,9 @@ class PlcSimulator:
         return not report["mo_id"] or report["status_read_data"] is True
 
     def _take_recipe(self, slot, recipe, now):
-        self.recipes_taken += 1
+        taken = self.recipes_taken + 1  # only the plant thread counts takes
         with self._random_lock:
-            fails = self.recipes_taken in self.fail_batch_numbers or self._random.random() < self.failure_rate
+            fails = taken in self.fail_batch_numbers or self._random.random() < self.failure_rate
             deviations = {tag: self._random.uniform(-0.02, 0.02) for tag, _ in PLANT_SILOS}
         self.memory.write(slot_address(WRITE_AREA_BASE, slot) + HANDSHAKE_OFFSET, [1])
         self._plant_slots[slot] = PlantSlot(recipe, now, fails, deviations)
@@ -500,6 +522,12 @@ class PlcSimulator:
         for tag, silo_id in PLANT_SILOS:
             values["silo_id_" + tag.replace("silo_", "")] = silo_id
         self._write_read_slot(slot, values)
+        # Counted once the READ slot shows the batch, so a reader of the counts finds it there.
+        with self._stats_lock:
+            self.recipes_taken = taken
+            mo_id, batch = recipe["mo_id"], (recipe["batch_no"], recipe["mo_id"])
+            self.takes_by_mo[mo_id] = self.takes_by_mo.get(mo_id, 0) + 1
+            self.takes_by_batch[batch] = self.takes_by_batch.get(batch, 0) + 1
         _logger.info("slot %d: took recipe %s (batch %s)", slot, recipe["mo_id"], recipe["batch_no"])
 
     def _advance(self, slot, running, now):
@@ -511,6 +539,8 @@ class PlcSimulator:
         if running.fails and progress >= 0.5:
             values["status_operation"] = True
             running.done = True
+            with self._stats_lock:
+                self.failed += 1
             _logger.info("slot %d: batch %s FAILED", slot, running.recipe["mo_id"])
         elif progress >= 1.0:
             values["status_manufacturing"] = True
@@ -518,6 +548,8 @@ class PlcSimulator:
                 sum(values["actual_consumption_" + tag] for tag, _ in PLANT_SILOS), 2
             )
             running.done = True
+            with self._stats_lock:
+                self.finished += 1
             _logger.info("slot %d: batch %s finished", slot, running.recipe["mo_id"])
         self._write_read_slot(slot, values)
 

@@ -3,6 +3,7 @@ a CS/CJ CPU, plant mode like the line, and each fault kind, against which
 the client returns the right data or raises the right error, never wrong
 data."""
 
+import json
 import time
 
 import pytest
@@ -316,3 +317,45 @@ def test_a_fault_can_be_limited_to_writes(simulator, kind):
     # drop executes the write and loses the reply; the other two execute nothing.
     assert simulator.memory.read(7000, 1) == ([1] if kind == "drop" else [0])
     assert simulator.faults_injected == {kind: 1}
+
+
+# --- bookkeeping for system tests ---------------------------------------------
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_plant_counts_takes_per_mo_and_batch_and_outcomes(protocol):
+    with PlcSimulator(
+        protocol=protocol, plant=True, batch_seconds=0.1, fail_batch_numbers=[3]
+    ) as sim, client_for(sim) as client:
+        write_layout = mm.default_write_layout()
+
+        def run_batch(recipe, taken):
+            mm.write_slot(client, write_layout, mm.WRITE_AREA_BASE, 1, recipe)
+            # taken, then finished (or failed) in READ slot 1
+            assert _wait_for(lambda: sim.recipes_taken == taken and client.read_words("D6072", 2) != [0, 0])
+            client.write_words("D6076", [1])  # the bridge read the result
+
+        run_batch(_recipe("WH/MO/00001", 1), 1)
+        run_batch(_recipe("WH/MO/00001", 1), 2)  # written twice: the line runs it twice
+        run_batch(_recipe("WH/MO/00002", 2), 3)  # the 3rd recipe taken fails
+        stats = sim.stats()
+    assert sim.takes_by_mo == {"WH/MO/00001": 2, "WH/MO/00002": 1}
+    assert sim.takes_by_batch == {(1, "WH/MO/00001"): 2, (2, "WH/MO/00002"): 1}
+    assert (sim.recipes_taken, sim.finished, sim.failed) == (3, 2, 1)
+    assert json.loads(json.dumps(stats)) == stats
+    assert stats["takes_by_mo"] == {"WH/MO/00001": 2, "WH/MO/00002": 1}
+    assert stats["takes_by_batch"] == [
+        {"batch_no": 1, "mo_id": "WH/MO/00001", "takes": 2},
+        {"batch_no": 2, "mo_id": "WH/MO/00002", "takes": 1},
+    ]
+    assert stats["requests_served"] == sim.requests_served > 6
+    counts = (stats["recipes_taken"], stats["finished"], stats["failed"], stats["faults_injected"])
+    assert counts == (3, 2, 1, {})
+
+
+def test_faults_injected_counts_each_kind(simulator):
+    simulator.set_fault("duplicate", 1.0)
+    simulator.set_fault("warning_flag", 1.0)
+    with client_for(simulator) as client:
+        for _ in range(3):
+            client.read_words("D6000", 1)
+    assert simulator.faults_injected == {"duplicate": 3, "warning_flag": 3}
+    assert simulator.stats()["faults_injected"] == {"duplicate": 3, "warning_flag": 3}
