@@ -130,6 +130,8 @@ class PlcSimulator:
         self._random = random.Random(seed)
         self._random_lock = threading.Lock()
         self._stats_lock = threading.Lock()
+        # A CS/CJ CPU serves FINS commands between scans, never inside one.
+        self._scan_lock = threading.RLock()
         self._stop = threading.Event()
         self._threads = []
         self._socket = None
@@ -283,7 +285,8 @@ class PlcSimulator:
         if self._chance("refuse", request.command_code):
             end_code, payload = REFUSE_END_CODE, b""
         else:
-            end_code, payload = self._execute(request.command_code, request.payload)
+            with self._scan_lock:
+                end_code, payload = self._execute(request.command_code, request.payload)
         return frame.encode_response(reply_header, request.command_code, end_code, payload)
 
     def _execute(self, command_code, payload):
@@ -488,7 +491,11 @@ class PlcSimulator:
                 _logger.exception("plant scan failed")
 
     def plant_tick(self, now):
-        """One scan of the simulated line."""
+        """One scan of the simulated line, served no command meanwhile."""
+        with self._scan_lock:
+            self._scan(now)
+
+    def _scan(self, now):
         self._scan_changes = {}
         for slot in range(1, SLOT_COUNT + 1):
             running = self._plant_slots.get(slot)
