@@ -6,6 +6,7 @@ the timeout, 5 slot decoded but invalid."""
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -35,6 +36,13 @@ def _rate(text):
     value = float(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("a rate is between 0 and 1: %s" % text)
+    return value
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more: %s" % text)
     return value
 
 
@@ -77,14 +85,35 @@ def build_parser():
         help="plant mode: the N-th recipe taken fails (repeatable)",
     )
     sim.add_argument("--seed", type=int, default=None)
+    sim.add_argument(
+        "--count",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="serve N independent PLCs (own memory and plant each) on ports PORT..PORT+N-1",
+    )
+    sim.add_argument(
+        "--stats-file",
+        metavar="PATH",
+        help="write what the simulator did as JSON to PATH every 0.5 s and at exit"
+        " (with --count > 1: one object per port)",
+    )
     sim.add_argument("--fault-delay", type=float, default=1.0, help="seconds a delayed reply waits")
+    sim.add_argument(
+        "--fault-rate-all",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="every fault kind at RATE (a fault's own option overrides it)",
+    )
     for kind in FAULT_KINDS:
         sim.add_argument(
             "--" + kind.replace("_", "-"),
             type=_rate,
-            default=0.0,
+            default=None,
             metavar="RATE",
-            dest="fault_" + kind,
+            # Not "fault_" + kind: "fault_delay" is --fault-delay's (seconds).
+            dest="fault_rate_" + kind,
             help="fault: %s" % kind.replace("_", " "),
         )
 
@@ -104,34 +133,65 @@ def build_parser():
     return parser
 
 
+def make_simulators(args):
+    """The simulators `scada-plc sim` would serve, not started yet."""
+    simulators = []
+    for index in range(args.count):
+        simulator = PlcSimulator(
+            host=args.host,
+            port=args.port + index if args.port else 0,
+            protocol="tcp" if args.tcp else "udp",
+            plant=args.plant,
+            batch_seconds=args.batch_seconds,
+            failure_rate=args.failure_rate,
+            fail_batch_numbers=args.fail_batch,
+            seed=None if args.seed is None else args.seed + index,
+            fault_delay=args.fault_delay,
+        )
+        for kind in FAULT_KINDS:
+            rate = getattr(args, "fault_rate_" + kind)
+            simulator.set_fault(kind, args.fault_rate_all if rate is None else rate)
+        simulators.append(simulator)
+    return simulators
+
+
+def write_stats(path, simulators):
+    """One simulator's stats, or {port: stats} for several; replaced atomically."""
+    if len(simulators) == 1:
+        stats = simulators[0].stats()
+    else:
+        stats = {str(simulator.port): simulator.stats() for simulator in simulators}
+    temporary = "%s.%d.tmp" % (path, os.getpid())
+    with open(temporary, "w") as stream:
+        json.dump(stats, stream, indent=1, sort_keys=True)
+    os.replace(temporary, path)
+
+
 def run_simulator(args, out):
-    simulator = PlcSimulator(
-        host=args.host,
-        port=args.port,
-        protocol="tcp" if args.tcp else "udp",
-        plant=args.plant,
-        batch_seconds=args.batch_seconds,
-        failure_rate=args.failure_rate,
-        fail_batch_numbers=args.fail_batch,
-        seed=args.seed,
-        fault_delay=args.fault_delay,
-    )
-    for kind in FAULT_KINDS:
-        simulator.set_fault(kind, getattr(args, "fault_" + kind))
+    simulators = make_simulators(args)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         # `kill` (SIGTERM) stops it as cleanly as Ctrl-C.
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    simulator.start()
-    print("listening on %s" % simulator.url, file=out, flush=True)
+    started = []
     try:
-        while not stop.wait(0.5):
-            pass
+        for simulator in simulators:
+            simulator.start()
+            started.append(simulator)
+            print("listening on %s" % simulator.url, file=out, flush=True)
+        while True:
+            if args.stats_file:
+                write_stats(args.stats_file, started)
+            if stop.wait(0.5):
+                break
     except KeyboardInterrupt:
         pass
     finally:
-        simulator.stop()
+        for simulator in started:
+            simulator.stop()
+        if args.stats_file and started:
+            write_stats(args.stats_file, started)
     return EXIT_OK
 
 

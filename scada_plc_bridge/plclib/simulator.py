@@ -46,7 +46,11 @@ FAULT_KINDS = (
     "truncated",  # the reply cut short
     "garbage",  # random bytes instead of the reply
     "torn",  # a read splitting a 32-bit value under update gets its old high word
+    # The faults above execute the command and spoil the reply; these two do not execute it:
+    "lost_request",  # the command never arrives: nothing executed, no reply
+    "refuse",  # an error end code reply (REFUSE_END_CODE), nothing executed
 )
+REFUSE_END_CODE = 0x2203  # wrong PLC mode (program): the CPU executes nothing
 PLANT_TICK_SECONDS = 0.05
 
 
@@ -115,15 +119,26 @@ class PlcSimulator:
         self.memory = DmMemory()
         self.node = 1
         self.faults = {}
+        self._fault_commands = {}  # kind -> the command codes it is limited to
+        self.faults_injected = {}  # kind -> how many times it was injected
         self.requests_served = 0
         self.recipes_taken = 0
+        self.takes_by_mo = {}  # mo_id -> recipes taken for it (more than 1: a batch ran twice)
+        self.takes_by_batch = {}  # (batch_no, mo_id) -> recipes taken
+        self.finished = 0  # batches reported finished
+        self.failed = 0  # batches reported failed
         self._random = random.Random(seed)
         self._random_lock = threading.Lock()
+        self._stats_lock = threading.Lock()
+        # A CS/CJ CPU serves FINS commands between scans, never inside one.
+        self._scan_lock = threading.RLock()
         self._stop = threading.Event()
         self._threads = []
         self._socket = None
         self._plant_slots = {}
-        self._torn_candidates = {}  # address of a high word -> its previous value
+        # address of a 32-bit value's high word -> its (high, low) words before the last scan
+        self._torn_candidates = {}
+        self._scan_changes = {}
         self._next_tcp_client_node = 2
         self.read_layout, self.write_layout = default_read_layout(), default_write_layout()
         self._32bit_offsets = [
@@ -176,23 +191,55 @@ class PlcSimulator:
         self._threads.append(thread)
 
     # -- faults ------------------------------------------------------------
-    def set_fault(self, kind, rate):
+    def set_fault(self, kind, rate, command_codes=None):
+        """Inject `kind` at `rate` (0..1) per request; `command_codes` limits
+        it to those FINS commands, e.g. (0x0102,) for writes only."""
         if kind not in FAULT_KINDS:
             raise ValueError("unknown fault %r; one of %s" % (kind, ", ".join(FAULT_KINDS)))
+        self._fault_commands.pop(kind, None)
         if rate:
             self.faults[kind] = float(rate)
+            if command_codes is not None:
+                self._fault_commands[kind] = frozenset(command_codes)
         else:
             self.faults.pop(kind, None)
 
     def clear_faults(self):
         self.faults.clear()
+        self._fault_commands.clear()
 
-    def _chance(self, kind):
+    def _chance(self, kind, command_code=None):
+        """Whether to inject `kind` now; an injection is counted."""
         rate = self.faults.get(kind)
         if not rate:
             return False
+        limited_to = self._fault_commands.get(kind)
+        if limited_to is not None and command_code not in limited_to:
+            return False
         with self._random_lock:
-            return self._random.random() < rate
+            if self._random.random() >= rate:
+                return False
+        with self._stats_lock:
+            self.faults_injected[kind] = self.faults_injected.get(kind, 0) + 1
+        return True
+
+    # -- bookkeeping, for system tests --------------------------------------
+    def stats(self):
+        """What this PLC did so far, as JSON-ready data."""
+        with self._stats_lock:
+            return {
+                "url": self.url,
+                "recipes_taken": self.recipes_taken,
+                "takes_by_mo": dict(self.takes_by_mo),
+                "takes_by_batch": [
+                    {"batch_no": batch_no, "mo_id": mo_id, "takes": takes}
+                    for (batch_no, mo_id), takes in sorted(self.takes_by_batch.items())
+                ],
+                "requests_served": self.requests_served,
+                "faults_injected": dict(self.faults_injected),
+                "finished": self.finished,
+                "failed": self.failed,
+            }
 
     # -- slots, for tests and the demo ------------------------------------
     def _slot_base(self, area, slot):
@@ -230,9 +277,16 @@ class PlcSimulator:
         except PlcFrameError as error:
             _logger.debug("ignoring a malformed command: %s", error)
             return None
-        self.requests_served += 1
+        if self._chance("lost_request", request.command_code):
+            return None  # as if the network lost the command on its way
+        with self._stats_lock:
+            self.requests_served += 1
         reply_header = frame.response_header(request.header)._replace(sa1=self.node)
-        end_code, payload = self._execute(request.command_code, request.payload)
+        if self._chance("refuse", request.command_code):
+            end_code, payload = REFUSE_END_CODE, b""
+        else:
+            with self._scan_lock:
+                end_code, payload = self._execute(request.command_code, request.payload)
         return frame.encode_response(reply_header, request.command_code, end_code, payload)
 
     def _execute(self, command_code, payload):
@@ -277,43 +331,66 @@ class PlcSimulator:
             raise AddressError(0x1101)
 
     def _torn(self, address, words):
-        """The torn fault: a read that ends between the two words of a 32-bit
-        value the last scan changed gets that high word as it was before the
-        scan, so a reader that fetches the low word with its next command
-        assembles a value the PLC never held.  A read covering both words is
-        served from one scan, as a CS/CJ CPU serves one command."""
-        last = address + len(words) - 1
-        if last not in self._torn_candidates or not self._chance("torn"):
+        """The torn fault, for 32-bit values the last scan changed (the
+        ladder updates their two words in two steps):
+
+        * a read that ends between the two words of such a value gets its
+          high word as it was before the scan, so a reader that fetches the
+          low word with its next command assembles a value the PLC never held;
+        * otherwise a read covering whole such values (e.g. the bridge's one
+          977-word poll) gets ONE of them with its old high word beside its
+          new low word.  Only values whose two words both changed qualify:
+          for the others the mix would equal the old or the new value."""
+        candidates = self._torn_candidates  # replaced, never mutated, by each scan
+        if not candidates:
             return words
-        return words[:-1] + [self._torn_candidates[last]]
+        last = address + len(words) - 1
+        if last in candidates:
+            if not self._chance("torn", commands.MemoryAreaRead.code):
+                return words
+            return words[:-1] + [candidates[last][0]]
+        inside = [
+            high
+            for high, (old_high, old_low) in sorted(candidates.items())
+            if address <= high < last
+            and words[high - address] != old_high
+            and words[high + 1 - address] != old_low
+        ]
+        if not inside or not self._chance("torn", commands.MemoryAreaRead.code):
+            return words
+        with self._random_lock:
+            high = self._random.choice(inside)
+        words = list(words)
+        words[high - address] = candidates[high][0]
+        return words
 
     def _faulty_replies(self, reply):
         """What to send for one reply, after fault injection: a list of
         (delay seconds, bytes, raw); raw bytes bypass the FINS/TCP framing."""
-        if self._chance("drop"):
-            return []
         header = frame.decode_header(reply)
-        if self._chance("garbage"):
+        command_code = struct.unpack_from(">H", reply, frame.HEADER_SIZE)[0]
+        if self._chance("drop", command_code):
+            return []
+        if self._chance("garbage", command_code):
             with self._random_lock:
                 size = self._random.randint(1, 40)
                 garbage = bytes(self._random.getrandbits(8) for _ in range(size))
             return [(0, garbage, True)]
-        if self._chance("truncated"):
+        if self._chance("truncated", command_code):
             with self._random_lock:
                 return [(0, reply[: self._random.randint(1, len(reply) - 1)], False)]
-        if self._chance("wrong_sid"):
+        if self._chance("wrong_sid", command_code):
             return [(0, frame.encode_header(header._replace(sid=(header.sid + 1) % 256)) + reply[10:], False)]
-        if self._chance("wrong_command"):
-            command_code = struct.unpack_from(">H", reply, 10)[0]
+        if self._chance("wrong_command", command_code):
             return [(0, reply[:10] + struct.pack(">H", command_code ^ 0x0100) + reply[12:], False)]
-        if self._chance("end_code"):
+        if self._chance("end_code", command_code):
             return [(0, reply[:12] + struct.pack(">H", 0x2201), False)]
-        if self._chance("warning_flag"):
+        if self._chance("warning_flag", command_code):
             end_code = struct.unpack_from(">H", reply, 12)[0]
             reply = reply[:12] + struct.pack(">H", end_code | 0x0040) + reply[14:]
-        if self._chance("delay"):
+        if self._chance("delay", command_code):
             return [(self.fault_delay, reply, False)]
-        if self._chance("duplicate"):
+        if self._chance("duplicate", command_code):
             return [(0, reply, False), (0, reply, False)]
         return [(0, reply, False)]
 
@@ -414,8 +491,12 @@ class PlcSimulator:
                 _logger.exception("plant scan failed")
 
     def plant_tick(self, now):
-        """One scan of the simulated line."""
-        self._torn_candidates = {}
+        """One scan of the simulated line, served no command meanwhile."""
+        with self._scan_lock:
+            self._scan(now)
+
+    def _scan(self, now):
+        self._scan_changes = {}
         for slot in range(1, SLOT_COUNT + 1):
             running = self._plant_slots.get(slot)
             report = self.read_slot_values("read", slot)
@@ -428,6 +509,7 @@ class PlcSimulator:
                 running = self._plant_slots[slot]
             if running is not None and not running.done:
                 self._advance(slot, running, now)
+        self._torn_candidates = self._scan_changes
 
     @staticmethod
     def _read_slot_free(report):
@@ -437,9 +519,9 @@ class PlcSimulator:
         return not report["mo_id"] or report["status_read_data"] is True
 
     def _take_recipe(self, slot, recipe, now):
-        self.recipes_taken += 1
+        taken = self.recipes_taken + 1  # only the plant thread counts takes
         with self._random_lock:
-            fails = self.recipes_taken in self.fail_batch_numbers or self._random.random() < self.failure_rate
+            fails = taken in self.fail_batch_numbers or self._random.random() < self.failure_rate
             deviations = {tag: self._random.uniform(-0.02, 0.02) for tag, _ in PLANT_SILOS}
         self.memory.write(slot_address(WRITE_AREA_BASE, slot) + HANDSHAKE_OFFSET, [1])
         self._plant_slots[slot] = PlantSlot(recipe, now, fails, deviations)
@@ -447,6 +529,12 @@ class PlcSimulator:
         for tag, silo_id in PLANT_SILOS:
             values["silo_id_" + tag.replace("silo_", "")] = silo_id
         self._write_read_slot(slot, values)
+        # Counted once the READ slot shows the batch, so a reader of the counts finds it there.
+        with self._stats_lock:
+            self.recipes_taken = taken
+            mo_id, batch = recipe["mo_id"], (recipe["batch_no"], recipe["mo_id"])
+            self.takes_by_mo[mo_id] = self.takes_by_mo.get(mo_id, 0) + 1
+            self.takes_by_batch[batch] = self.takes_by_batch.get(batch, 0) + 1
         _logger.info("slot %d: took recipe %s (batch %s)", slot, recipe["mo_id"], recipe["batch_no"])
 
     def _advance(self, slot, running, now):
@@ -458,6 +546,8 @@ class PlcSimulator:
         if running.fails and progress >= 0.5:
             values["status_operation"] = True
             running.done = True
+            with self._stats_lock:
+                self.failed += 1
             _logger.info("slot %d: batch %s FAILED", slot, running.recipe["mo_id"])
         elif progress >= 1.0:
             values["status_manufacturing"] = True
@@ -465,6 +555,8 @@ class PlcSimulator:
                 sum(values["actual_consumption_" + tag] for tag, _ in PLANT_SILOS), 2
             )
             running.done = True
+            with self._stats_lock:
+                self.finished += 1
             _logger.info("slot %d: batch %s finished", slot, running.recipe["mo_id"])
         self._write_read_slot(slot, values)
 
@@ -472,8 +564,8 @@ class PlcSimulator:
         # A new batch (it brings its mo_id) starts from a blank slot.
         before, after = self.write_slot_values("read", slot, values, clear="mo_id" in values)
         base = self._slot_base("read", slot)
-        self._torn_candidates.update(
-            (base + offset, before[offset])
+        self._scan_changes.update(
+            (base + offset, (before[offset], before[offset + 1]))
             for offset in self._32bit_offsets
             if before[offset] != after[offset]
         )

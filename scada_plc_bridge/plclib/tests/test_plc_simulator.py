@@ -3,6 +3,7 @@ a CS/CJ CPU, plant mode like the line, and each fault kind, against which
 the client returns the right data or raises the right error, never wrong
 data."""
 
+import json
 import time
 
 import pytest
@@ -158,7 +159,7 @@ def test_warning_flag_fault_returns_data_with_a_warning(simulator):
         assert client.last_warning
 
 
-def test_torn_values_reach_split_readers_never_one_read():
+def test_torn_values_reach_split_readers():
     # The line's scans are driven by hand: one takes the recipe, the next
     # carries silo A's consumption across a word (0 -> ~1000 kg, high word
     # 0 -> 1) while the torn fault is on for every read.
@@ -172,11 +173,69 @@ def test_torn_values_reach_split_readers_never_one_read():
         # Field by field, as the old system read: high word then low word.
         high, low = client.read_words("D6028", 1) + client.read_words("D6029", 1)
         assert (high * 65536 + low) / 100 != truth
-        # Both words in one command, or the whole area in one: never torn.
-        assert client.read_words("D6028", 2) == sim.memory.read(6028, 2)
+        # Without the fault, the one-request poll holds the true value.
+        sim.clear_faults()
         reading = mm.read_all_slots(client, mm.default_read_layout())[0]
         assert reading.valid
         assert reading.fields["actual_consumption_silo_a"] == truth
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_torn_fault_tears_one_value_of_a_one_request_poll(protocol):
+    # A running batch whose last scan carried silo A and silo B across a
+    # word (~600 kg -> ~1000 kg: high word 0 -> 1, low word changed too).
+    with PlcSimulator(protocol=protocol, batch_seconds=10.0, seed=5) as sim, client_for(sim) as client:
+        recipe = dict(_recipe("WH/MO/00001"), consumption_silo_a=2000, consumption_silo_b=2000)
+        sim.write_slot_values("write", 1, recipe)
+        sim.plant_tick(0.0)
+        sim.plant_tick(3.0)
+        old = sim.read_slot_values("read", 1)
+        sim.plant_tick(5.0)
+        new = sim.read_slot_values("read", 1)
+        assert new["status_manufacturing"] is False  # still running
+        sim.set_fault("torn", 1.0)
+        round_trips = client.round_trips
+        polled = mm.read_all_slots(client, mm.default_read_layout())[0].fields  # D6000, 977 words
+        assert client.round_trips == round_trips + 1
+    keys = ["actual_consumption_silo_a", "actual_consumption_silo_b"]
+    assert all(old[key] != new[key] for key in keys)
+    torn = [key for key in keys if polled[key] not in (old[key], new[key])]
+    assert len(torn) == 1  # one value the PLC never held ...
+    assert {key: polled[key] for key in keys if key not in torn} == {
+        key: new[key] for key in keys if key not in torn
+    }  # ... the rest as the scan left it
+    assert polled["actual_consumption_lq114"] == new["actual_consumption_lq114"]
+    assert sim.faults_injected == {"torn": 1}
+
+
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_torn_fault_during_a_running_plant(protocol):
+    # The line's own scan thread: silo A and B grow by several high words per
+    # 50 ms scan.  Untorn, both are the same share of their plan (deviation
+    # aside); a torn one is off by a multiple of 655.36 kg.
+    with PlcSimulator(protocol=protocol, plant=True, batch_seconds=1.5, seed=3) as sim, client_for(
+        sim
+    ) as client:
+        plan = 90000
+        sim.set_fault("torn", 1.0)
+        sim.write_slot_values(
+            "write", 1, dict(_recipe("WH/MO/00001"), consumption_silo_a=plan, consumption_silo_b=plan)
+        )
+        assert _wait_for(lambda: 1 in sim._plant_slots)
+        deviations = sim._plant_slots[1].deviations
+        mismatches = 0
+        deadline = time.monotonic() + 1.2
+        while time.monotonic() < deadline:
+            fields = mm.read_all_slots(client, mm.default_read_layout())[0].fields
+            shares = [
+                fields["actual_consumption_" + tag] / (plan * (1 + deviations[tag]))
+                for tag in ("silo_a", "silo_b")
+            ]
+            if abs(shares[0] - shares[1]) > 0.005:
+                mismatches += 1
+            time.sleep(0.01)
+    assert mismatches > 0
+    assert sim.faults_injected["torn"] >= mismatches
 
 
 def test_plant_mode_keeps_a_result_until_the_bridge_acknowledged_it():
@@ -219,3 +278,84 @@ def test_tcp_stream_garbage_costs_a_reconnect_not_wrong_data():
             client.read_words("D6000", 977)
         sim.clear_faults()
         assert client.read_words("D6000", 977) == expected
+
+
+# --- faults that do not execute the command -----------------------------------
+def test_lost_request_executes_nothing_and_answers_nothing(simulator):
+    simulator.set_fault("lost_request", 1.0)
+    with client_for(simulator, timeout=0.1, retries=1) as client:
+        with pytest.raises(PlcTimeoutError):
+            client.write_words("D7000", [7, 8, 9])
+        with pytest.raises(PlcTimeoutError):
+            client.read_words("D7000", 3)
+    assert simulator.memory.read(7000, 3) == [0, 0, 0]
+    assert simulator.requests_served == 0
+    assert simulator.faults_injected == {"lost_request": 3}  # a write, a read and its retry
+
+
+def test_refused_write_changes_no_memory(simulator):
+    simulator.memory.write(7076, [1])
+    simulator.set_fault("refuse", 1.0)
+    with client_for(simulator) as client:
+        with pytest.raises(PlcEndCodeError) as caught:
+            client.write_words("D7000", [5] * 77)
+        assert caught.value.end_code == 0x2203
+        with pytest.raises(PlcEndCodeError):
+            client.read_words("D7000", 77)
+    assert simulator.memory.read(7000, 77) == [0] * 76 + [1]
+    assert simulator.faults_injected == {"refuse": 2}
+
+
+@pytest.mark.parametrize("kind", ["lost_request", "refuse", "drop"])
+def test_a_fault_can_be_limited_to_writes(simulator, kind):
+    simulator.memory.write(6000, [42])
+    simulator.set_fault(kind, 1.0, command_codes=[commands.MemoryAreaWrite.code])
+    with client_for(simulator, timeout=0.1) as client:
+        with pytest.raises(PlcError):
+            client.write_words("D7000", [1])
+        assert client.read_words("D6000", 1) == [42]
+    # drop executes the write and loses the reply; the other two execute nothing.
+    assert simulator.memory.read(7000, 1) == ([1] if kind == "drop" else [0])
+    assert simulator.faults_injected == {kind: 1}
+
+
+# --- bookkeeping for system tests ---------------------------------------------
+@pytest.mark.parametrize("protocol", ["udp", "tcp"])
+def test_plant_counts_takes_per_mo_and_batch_and_outcomes(protocol):
+    with PlcSimulator(
+        protocol=protocol, plant=True, batch_seconds=0.1, fail_batch_numbers=[3]
+    ) as sim, client_for(sim) as client:
+        write_layout = mm.default_write_layout()
+
+        def run_batch(recipe, taken):
+            mm.write_slot(client, write_layout, mm.WRITE_AREA_BASE, 1, recipe)
+            # taken, then finished (or failed) in READ slot 1
+            assert _wait_for(lambda: sim.recipes_taken == taken and client.read_words("D6072", 2) != [0, 0])
+            client.write_words("D6076", [1])  # the bridge read the result
+
+        run_batch(_recipe("WH/MO/00001", 1), 1)
+        run_batch(_recipe("WH/MO/00001", 1), 2)  # written twice: the line runs it twice
+        run_batch(_recipe("WH/MO/00002", 2), 3)  # the 3rd recipe taken fails
+        stats = sim.stats()
+    assert sim.takes_by_mo == {"WH/MO/00001": 2, "WH/MO/00002": 1}
+    assert sim.takes_by_batch == {(1, "WH/MO/00001"): 2, (2, "WH/MO/00002"): 1}
+    assert (sim.recipes_taken, sim.finished, sim.failed) == (3, 2, 1)
+    assert json.loads(json.dumps(stats)) == stats
+    assert stats["takes_by_mo"] == {"WH/MO/00001": 2, "WH/MO/00002": 1}
+    assert stats["takes_by_batch"] == [
+        {"batch_no": 1, "mo_id": "WH/MO/00001", "takes": 2},
+        {"batch_no": 2, "mo_id": "WH/MO/00002", "takes": 1},
+    ]
+    assert stats["requests_served"] == sim.requests_served > 6
+    counts = (stats["recipes_taken"], stats["finished"], stats["failed"], stats["faults_injected"])
+    assert counts == (3, 2, 1, {})
+
+
+def test_faults_injected_counts_each_kind(simulator):
+    simulator.set_fault("duplicate", 1.0)
+    simulator.set_fault("warning_flag", 1.0)
+    with client_for(simulator) as client:
+        for _ in range(3):
+            client.read_words("D6000", 1)
+    assert simulator.faults_injected == {"duplicate": 3, "warning_flag": 3}
+    assert simulator.stats()["faults_injected"] == {"duplicate": 3, "warning_flag": 3}
