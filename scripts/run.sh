@@ -23,6 +23,11 @@ if [ "$installed" != installed ]; then
         || die "installing the demo failed; see $BENCH/logs/install-$db.log"
 fi
 
+# The demo PLC follows the simulator's port, on the first and every later start.
+"$ROOT/scripts/pg.sh" psql -d "$db" -qc "UPDATE scada_plc SET port = $SIM_PORT, host = '127.0.0.1'
+    WHERE id = (SELECT res_id FROM ir_model_data WHERE module = 'scada_plc_bridge'
+                AND name = 'scada_plc_default')" >/dev/null
+
 sim_log=$BENCH/logs/simulator.log
 "$VENV/bin/scada-plc" sim --plant --host 127.0.0.1 --port "$SIM_PORT" \
     --batch-seconds "${SCADA_SIM_BATCH_SECONDS:-40}" --fail-batch 3 >"$sim_log" 2>&1 &
@@ -35,4 +40,7 @@ for _ in $(seq 50); do
 done
 say "PLC simulator: $(head -n 1 "$sim_log") (plant mode, log: $sim_log)"
 say "Odoo 14: http://127.0.0.1:$HTTP_PORT  login: admin  password: admin  (database $db)"
-"$VENV/bin/odoo" -d "$db" --db-filter="^$db\$" --http-port="$HTTP_PORT" --log-level=info
+# The addon is loaded server-wide, so its PLC runner polls every few seconds
+# (as OCA queue_job's job runner); `--workers N` runs it as a worker process.
+"$VENV/bin/odoo" -d "$db" --db-filter="^$db\$" --http-port="$HTTP_PORT" --log-level=info \
+    --load=base,web,scada_plc_bridge "$@"

@@ -14,7 +14,7 @@ import odoo
 from odoo.service import server
 from odoo.tools import config
 
-from .runner import PlcRunner
+from .runner import PASS_SECONDS, PlcRunner
 
 _logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class WorkerPlcRunner(server.Worker):
         until = time.monotonic() + WORKER_PASS_SECONDS
         while self.alive and time.monotonic() < until:
             self.runner.run_once()
-            time.sleep(0.5)
+            time.sleep(PASS_SECONDS)
 
     def stop(self):
         if self.runner is not None:

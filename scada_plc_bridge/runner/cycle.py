@@ -27,27 +27,39 @@ class PlcCycle:
     def _task(self, model, method, *args):
         return self.transaction(lambda env: getattr(env[model], method)(*args))
 
-    def run(self):
-        """One full cycle; returns the plan (None for an inactive PLC)."""
-        plan = self._task("scada.task.poll", "_cycle_plan", self.plc_id)
-        if plan is None:
+    def plan(self):
+        """What the cycle needs to talk to the PLC (None: inactive or gone);
+        a runner keeps it between cycles and refreshes it every few seconds."""
+        return self._task("scada.task.poll", "_cycle_plan", self.plc_id)
+
+    def run(self, plan=None, take_requests=True):
+        """One full cycle; returns the plan it ran with (None for an
+        inactive PLC).  `take_requests`: whether operators' requests may be
+        waiting (a runner knows from its own cheap look-up)."""
+        plan = dict(plan or self.plan() or {})
+        if not plan:
             return None
         with FinsClient(**plan["client"]) as client:
-            requests = self._task("scada.plc.request", "_take_pending", self.plc_id)
+            requests = []
+            if take_requests:
+                requests = self._task("scada.plc.request", "_take_pending", self.plc_id)
             contact = self.read_and_apply(plan, client)
             if contact:
-                self.acknowledge(plan, client)
-                self._task("scada.task.sync", "_queue_if_empty", self.plc_id)
-                self.write_recipes(plan, client)
+                # One transaction for what the PLC is to be told: acknowledgements
+                # due, and the recipes to write (the queue refilled first if empty).
+                due, recipes = self.transaction(lambda env: self._to_tell(env, plan))
+                self.acknowledge(plan, client, due)
+                self.write_recipes(plan, client, recipes)
             self.carry_out(plan, client, requests, contact)
         return plan
 
     def write_only(self):
         """Task 1's part: write the recipes of the queue (cron safety net)."""
-        plan = self._task("scada.task.poll", "_cycle_plan", self.plc_id)
+        plan = self.plan()
         if plan is not None:
+            recipes = self._task("scada.task.sync", "_recipes_to_write", self.plc_id)
             with FinsClient(**plan["client"]) as client:
-                self.write_recipes(plan, client)
+                self.write_recipes(plan, client, recipes)
 
     # -- Task 2: read, apply; Task 3 for what changed -----------------------
     def read_and_apply(self, plan, client):
@@ -66,12 +78,17 @@ class PlcCycle:
         for batch_id in outcome["finished"]:
             self._task("scada.task.finish", "_finish_batch", batch_id)
         plan["readings"] = readings
+        plan["recheck"] = bool(outcome["unconfirmed"])
         return readings
 
-    def acknowledge(self, plan, client):
+    def _to_tell(self, env, plan):
+        due = env["scada.task.poll"]._acknowledgements_due(self.plc_id, plan["readings"])
+        env["scada.task.sync"]._queue_if_empty(self.plc_id)
+        return due, env["scada.task.sync"]._recipes_to_write(self.plc_id)
+
+    def acknowledge(self, plan, client, due):
         """READ slots whose result Odoo holds now (in the queue or in the
         history): acknowledged every cycle until the PLC shows it."""
-        due = self._task("scada.task.poll", "_acknowledgements_due", self.plc_id, plan["readings"])
         for slot, identity in due:
             try:
                 handshake.acknowledge_read(
@@ -82,8 +99,8 @@ class PlcCycle:
                 _logger.warning("[TASK 2] %s: acknowledging slot %s failed: %s", plan["code"], slot, error)
 
     # -- Task 1: recipes into WRITE slots --------------------------------------
-    def write_recipes(self, plan, client):
-        for recipe in self._task("scada.task.sync", "_recipes_to_write", self.plc_id):
+    def write_recipes(self, plan, client, recipes):
+        for recipe in recipes:
             try:
                 if recipe["replaces"]:
                     # A reset batch: its earlier recipe, if the PLC never took it, makes room.

@@ -27,7 +27,8 @@ from .transaction import Transactions
 _logger = logging.getLogger(__name__)
 
 ADDON = "scada_plc_bridge"
-PASS_SECONDS = 0.5  # how often the runner looks for due PLCs and requests
+PASS_SECONDS = 0.2  # how often the runner looks for due PLCs and requests
+RECHECK_SECONDS = 0.3  # a finish read once is confirmed by a read this soon after
 REFRESH_SECONDS = 5.0  # how often it re-reads the PLC list and retries locks
 DATABASES_SECONDS = 60.0  # how often it looks for new databases
 DEFAULT_DB_CONNECTIONS = 4
@@ -53,6 +54,7 @@ class DatabasePoller:
         self.held = set()  # plc ids whose lock this runner holds
         self.due = {}  # plc id -> monotonic time of its next cycle
         self.running = {}  # plc id -> future of its cycle
+        self.plans = {}  # plc id -> its cycle plan, refreshed with the PLC list
         self.refreshed = 0.0
 
     # -- the lock connection ---------------------------------------------------
@@ -89,6 +91,7 @@ class DatabasePoller:
         self.registry = self.registry.check_signaling()
         rows = self._query("SELECT id, poll_interval FROM scada_plc WHERE active ORDER BY id")
         self.intervals = {plc_id: max(1, interval or 1) for plc_id, interval in rows}
+        self.plans = {}  # configuration may have changed: each PLC's next cycle plans anew
         for plc_id in self.held - set(self.intervals):
             self._query("SELECT pg_advisory_unlock(%s, %s)", (POLL_LOCK_NAMESPACE, plc_id))
             self.held.discard(plc_id)
@@ -121,11 +124,16 @@ class DatabasePoller:
                 continue
             if plc_id in requested or now >= self.due.get(plc_id, 0.0):
                 self.due[plc_id] = now + self.intervals.get(plc_id, 5)
-                self.running[plc_id] = self.executor.submit(self._cycle, plc_id)
+                self.running[plc_id] = self.executor.submit(self._cycle, plc_id, plc_id in requested)
 
-    def _cycle(self, plc_id):
+    def _cycle(self, plc_id, take_requests=True):
         try:
-            PlcCycle(plc_id, self.transaction).run()
+            cycle = PlcCycle(plc_id, self.transaction)
+            if plc_id not in self.plans:
+                self.plans[plc_id] = cycle.plan()
+            plan = cycle.run(self.plans[plc_id], take_requests)
+            if plan and plan["recheck"]:
+                self.due[plc_id] = time.monotonic() + RECHECK_SECONDS
         except Exception:  # one PLC's trouble never stops the runner
             _logger.exception("[TASK 2] %s: cycle of PLC %s failed", self.dbname, plc_id)
 

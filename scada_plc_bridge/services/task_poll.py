@@ -36,6 +36,7 @@ class ScadaTaskPoll(models.AbstractModel):
             "slot_count": plc.slot_count,
             "error": None,
             "readings": [],
+            "recheck": False,  # a finish awaits its confirming read: read again soon
         }
 
     @api.model
@@ -57,7 +58,7 @@ class ScadaTaskPoll(models.AbstractModel):
         now = fields.Datetime.now()
         queue = self._batches_by_identity(plc)
         problems = []
-        outcome = {"finished": [], "failed": []}
+        outcome = {"finished": [], "failed": [], "unconfirmed": []}
         for reading in readings:
             if reading.is_empty:
                 continue
@@ -82,6 +83,8 @@ class ScadaTaskPoll(models.AbstractModel):
             result = batch._apply_plc_reading(reading, now)
             if result:
                 outcome[result].append(batch.id)
+            elif batch.plc_finished_signature and not batch.status_manufacturing:
+                outcome["unconfirmed"].append(batch.id)  # its confirming read is due at once
         plc._record_slot_problems(problems)
         return outcome
 
