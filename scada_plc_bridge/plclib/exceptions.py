@@ -121,6 +121,23 @@ class PlcValueError(PlcError, ValueError):
     """A value that cannot be encoded into PLC words (type, range)."""
 
 
+class PlcHandshakeError(PlcError):
+    """A slot does not read back as the handshake left it (a recipe just
+    written, a handshake word just set), or holds a handshake word other
+    than 0 or 1."""
+
+
+class PlcSlotBusyError(PlcError):
+    """The WRITE slot holds another recipe the PLC has not taken yet."""
+
+    def __init__(self, slot, identity):
+        self.slot, self.identity = slot, identity
+        super().__init__(
+            "WRITE slot %s still holds MO %s (batch %s), not yet taken by the PLC"
+            % (slot, identity.mo_ref, identity.batch_no)
+        )
+
+
 class PlcEndCodeError(PlcError):
     """The PLC answered with an error end code."""
 

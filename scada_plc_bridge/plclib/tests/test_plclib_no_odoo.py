@@ -15,6 +15,7 @@ MODULES = [
     "plclib.client",
     "plclib.memory_map",
     "plclib.simulator",
+    "plclib.handshake",
     "plclib.cli",
 ]
 

@@ -1,0 +1,236 @@
+"""The slot handshake between the bridge and the PLC, over a FinsClient.
+
+WRITE slot n (D7000 + 100*(n-1)) carries a recipe to the PLC; the PLC sets
+its handshake word (+76) to 1 once it has taken the recipe, and reports on
+the batch in READ slot n (D6000 + 100*(n-1)); the bridge sets the READ
+slot's handshake word to 1 once it has read the result.
+
+A slot's identity is its (BATCH word, NO-MO text).  Every function here
+reads before it writes, decides from what the PLC shows, and writes each
+thing at most once per call: the client retries reads but never writes,
+and after a write whose reply was lost (timeout, broken reply) the slot is
+read back to learn whether the PLC executed it.  Errors of the PLC or the
+network propagate as PlcError; the caller tries again on its next cycle,
+and the functions are idempotent, so trying again is safe.
+
+Plain Python, no Odoo: the runner calls these with its own client."""
+
+from collections import namedtuple
+
+from .exceptions import (
+    PlcConnectionError,
+    PlcError,
+    PlcFrameError,
+    PlcHandshakeError,
+    PlcSlotBusyError,
+    PlcValueError,
+)
+from .memory_map import HANDSHAKE_OFFSET, READ_AREA_BASE, SLOT_STRIDE, WRITE_AREA_BASE, slot_address
+
+# batch_no: the PLC's 16-bit BATCH word (the caller reduces batch numbers
+# modulo 32768); mo_ref: the <= 16-character ASCII text of NO-MO.
+SlotIdentity = namedtuple("SlotIdentity", "batch_no mo_ref")
+# status: one of WRITE_STATUSES; detail: a sentence for logs and chatter.
+WriteOutcome = namedtuple("WriteOutcome", "status detail")
+
+WRITTEN, ALREADY_WRITTEN, TAKEN, REPORTED = "written", "already_written", "taken", "reported"
+WRITE_STATUSES = (WRITTEN, ALREADY_WRITTEN, TAKEN, REPORTED)
+CLEARED, ABSENT = "cleared", "absent"  # clear_write_slot() also returns TAKEN
+
+HANDSHAKE_FIELD = "status_read_data"
+# Errors after which a write may or may not have been executed by the PLC.
+# An error end code is an answer: the command was not executed.
+_UNCERTAIN = (PlcConnectionError, PlcFrameError)
+
+
+def slot_identity(fields):
+    """SlotIdentity of decoded slot fields (keys "batch_no" and "mo_id")."""
+    return SlotIdentity(fields.get("batch_no"), fields.get("mo_id") or "")
+
+
+def _handshake_offset(layout):
+    spec = layout.by_name.get(HANDSHAKE_FIELD)
+    return spec.offset if spec is not None else HANDSHAKE_OFFSET
+
+
+class _Slot:
+    """One slot as read: its words, identity and handshake word."""
+
+    def __init__(self, layout, words):
+        self.words = list(words)
+        self.identity = slot_identity(layout.decode(self.words))
+        self.handshake = self.words[_handshake_offset(layout)]
+
+    @property
+    def is_empty(self):
+        return not self.identity.mo_ref
+
+    def shows(self, identity):
+        return bool(identity.mo_ref) and self.identity == identity
+
+
+def _address(base, slot, stride):
+    return "D%d" % slot_address(base, slot, stride)
+
+
+def _read(client, layout, base, slot, stride):
+    return _Slot(layout, client.read_words(_address(base, slot, stride), layout.size_words))
+
+
+def _check_handshake(slot_reading, area, slot):
+    if slot_reading.handshake not in (0, 1):
+        raise PlcHandshakeError(
+            "%s slot %s (MO %s): handshake word holds %d, expected 0 or 1"
+            % (area, slot, slot_reading.identity.mo_ref, slot_reading.handshake)
+        )
+
+
+def _same_recipe(words, expected, handshake):
+    """Equal except the handshake word (the PLC may have taken it already)."""
+    return len(words) == len(expected) and all(
+        word == other for index, (word, other) in enumerate(zip(words, expected)) if index != handshake
+    )
+
+
+def write_recipe(
+    client,
+    write_layout,
+    read_layout,
+    slot,
+    values,
+    write_base=WRITE_AREA_BASE,
+    read_base=READ_AREA_BASE,
+    stride=SLOT_STRIDE,
+):
+    """Write the recipe `values` (write_layout keys) into WRITE slot `slot`
+    once per batch; returns a WriteOutcome:
+
+    * "reported": the READ slot shows this batch: nothing written;
+    * "taken": the WRITE slot shows it with handshake 1: nothing written;
+    * "already_written": the WRITE slot holds exactly it, not yet taken;
+    * "written": written in one command (handshake 0) and read back.
+
+    Raises PlcSlotBusyError when the WRITE slot holds another recipe the
+    PLC has not taken, PlcHandshakeError when the slot does not read back
+    as written (or a handshake word is neither 0 nor 1), PlcValueError for
+    values that cannot be encoded or a recipe without an MO reference, and
+    any PlcError of the exchanges (a refused write: PlcEndCodeError)."""
+    handshake = _handshake_offset(write_layout)
+    words = write_layout.encode(values)
+    words[handshake] = 0
+    ours = slot_identity(write_layout.decode(words))
+    if not ours.mo_ref:
+        raise PlcValueError("slot %s: a recipe needs an MO reference (mo_id)" % slot)
+    batch = "MO %s (batch %s) in slot %s" % (ours.mo_ref, ours.batch_no, slot)
+
+    current = _read(client, write_layout, write_base, slot, stride)
+    report = _read(client, read_layout, read_base, slot, stride)
+    if report.shows(ours):
+        return WriteOutcome(REPORTED, "%s: the PLC reports on it" % batch)
+    if not current.is_empty:
+        _check_handshake(current, "WRITE", slot)
+    if current.identity == ours:
+        if current.handshake == 1:
+            return WriteOutcome(TAKEN, "%s: taken by the PLC" % batch)
+        if _same_recipe(current.words, words, handshake):
+            return WriteOutcome(ALREADY_WRITTEN, "%s: already written, not yet taken" % batch)
+        # Same batch, other words, not taken yet: the recipe changed; rewrite it.
+    elif not current.is_empty and current.handshake != 1:
+        raise PlcSlotBusyError(slot, current.identity)
+
+    address = _address(write_base, slot, stride)
+    try:
+        client.write_words(address, words)
+    except _UNCERTAIN as error:
+        # The reply was lost; the PLC may have executed the write.
+        try:
+            echo = _read(client, write_layout, write_base, slot, stride)
+        except PlcError:
+            raise error
+        if _same_recipe(echo.words, words, handshake):
+            return WriteOutcome(WRITTEN, "%s: written (the reply was lost, the slot shows it)" % batch)
+        raise
+    echo = _read(client, write_layout, write_base, slot, stride)
+    if not _same_recipe(echo.words, words, handshake):
+        raise PlcHandshakeError(
+            "%s: reading the WRITE slot back does not show the recipe just written (it shows MO %s)"
+            % (batch, echo.identity.mo_ref)
+        )
+    return WriteOutcome(WRITTEN, "%s: written" % batch)
+
+
+def acknowledge_read(client, read_layout, slot, identity, read_base=READ_AREA_BASE, stride=SLOT_STRIDE):
+    """Set READ slot `slot`'s handshake word to 1 if the slot shows
+    `identity`; True once it shows `identity` with handshake 1.  False when
+    the slot shows another batch or none: someone else's result is never
+    acknowledged.  PlcError propagates (try again on the next cycle)."""
+    report = _read(client, read_layout, read_base, slot, stride)
+    if not report.shows(identity):
+        return False
+    if report.handshake == 1:
+        return True
+    address = "D%d" % (slot_address(read_base, slot, stride) + _handshake_offset(read_layout))
+    try:
+        client.write_words(address, [1])
+    except _UNCERTAIN as error:
+        try:
+            echo = _read(client, read_layout, read_base, slot, stride)
+        except PlcError:
+            raise error
+        if echo.shows(identity) and echo.handshake == 1:
+            return True
+        raise
+    echo = _read(client, read_layout, read_base, slot, stride)
+    return echo.shows(identity) and echo.handshake == 1
+
+
+def clear_write_slot(
+    client,
+    write_layout,
+    read_layout,
+    slot,
+    identity,
+    write_base=WRITE_AREA_BASE,
+    read_base=READ_AREA_BASE,
+    stride=SLOT_STRIDE,
+):
+    """Take back a recipe the PLC has not taken (a cancelled batch):
+
+    * "cleared": the WRITE slot showed `identity` with handshake 0 and now
+      holds zeros, and the PLC did not take it meanwhile;
+    * "taken": the PLC took it (WRITE handshake 1, or the READ slot shows
+      it, before or during the clearing): too late to cancel on the PLC;
+    * "absent": the WRITE slot shows another batch or none: nothing written.
+
+    Raises PlcHandshakeError when the slot still shows the recipe after
+    the clearing (or its handshake word is neither 0 nor 1), and any
+    PlcError of the exchanges."""
+    current = _read(client, write_layout, write_base, slot, stride)
+    report = _read(client, read_layout, read_base, slot, stride)
+    if report.shows(identity):
+        return TAKEN
+    if not current.shows(identity):
+        return ABSENT
+    _check_handshake(current, "WRITE", slot)
+    if current.handshake == 1:
+        return TAKEN
+
+    address = _address(write_base, slot, stride)
+    try:
+        client.write_words(address, [0] * write_layout.size_words)
+    except _UNCERTAIN as error:
+        try:
+            echo = _read(client, write_layout, write_base, slot, stride)
+        except PlcError:
+            raise error
+        if echo.shows(identity):
+            raise  # not executed: the recipe is still there
+    else:
+        echo = _read(client, write_layout, write_base, slot, stride)
+        if echo.shows(identity):
+            raise PlcHandshakeError(
+                "MO %s (batch %s) in slot %s: the WRITE slot still shows it after clearing"
+                % (identity.mo_ref, identity.batch_no, slot)
+            )
+    report = _read(client, read_layout, read_base, slot, stride)
+    return TAKEN if report.shows(identity) else CLEARED
