@@ -9,3 +9,4 @@ from . import mrp_bom_line
 from . import mrp_workcenter
 from . import mrp_production
 from . import res_config_settings
+from . import ir_ui_menu
