@@ -59,7 +59,10 @@ def main():
             plc_ids = plcs.ids
 
         def connections():
-            return int(database.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")) - 1
+            return (
+                int(database.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"))
+                - 1
+            )
 
         def measured_round(ids, run):
             peak, stop = [0], threading.Event()
@@ -84,7 +87,7 @@ def main():
         def runner_round(ids):
             poller.held = set()
             with api.Environment.manage():
-                poller.intervals = {plc_id: 3600 for plc_id in ids}
+                poller.intervals = dict.fromkeys(ids, 3600)
                 futures = [executor.submit(poller._cycle, plc_id) for plc_id in ids]
                 for future in futures:
                     future.result()

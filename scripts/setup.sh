@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing, idempotently: the Odoo 14.0 source, Debian's
-# PostgreSQL server (and Chromium for the browser tests), the virtualenv with
-# Odoo's requirements pinned for Python 3.11, the addon and its `scada-plc`
-# command, `.venv/bin/odoo` and the project's Odoo configuration.
+# PostgreSQL server and wkhtmltopdf (and Chromium and poppler-utils for the
+# tests), the virtualenv with Odoo's requirements pinned for Python 3.11, the
+# addon and its `scada-plc` command, `.venv/bin/odoo` and the project's Odoo
+# configuration.
 # Fast the second time: each step checks before it works.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +33,9 @@ debian_packages() {
     local missing=()
     [ -n "$(pg_bindir)" ] || missing+=(postgresql)
     if [ "${SCADA_NEED_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
+    # The day report's PDF (wkhtmltopdf) and the test that reads its text (pdftotext).
+    command -v wkhtmltopdf >/dev/null || missing+=(wkhtmltopdf)
+    if [ "${SCADA_NEED_CHROMIUM:-0}" = 1 ] && ! command -v pdftotext >/dev/null; then missing+=(poppler-utils); fi
     [ ${#missing[@]} = 0 ] && return
     [ "$(id -u)" = 0 ] || die "Missing Debian packages: ${missing[*]}; install them (sudo apt-get install ${missing[*]}) and run again."
     say "installing Debian packages: ${missing[*]}"

@@ -20,6 +20,7 @@ template=scada_test_template
 template_key="$(cat "$VENV/.scada_bench_stamp")"
 odoo_db() {  # odoo_db NAME ARGS...: run Odoo on NAME, failing loudly on errors
     local name=$1 log=$BENCH/logs/install-$1.log; shift
+    : > "$log"  # a fresh log: an error of an earlier run must not fail this one
     if ! "$VENV/bin/odoo" -d "$name" --without-demo=all --stop-after-init --log-level=warn \
             --logfile="$log" "$@" || grep -q " ERROR $name " "$log"; then
         if grep -q " ERROR $name " "$log"; then

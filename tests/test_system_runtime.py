@@ -12,7 +12,6 @@ import time
 import xmlrpc.client
 
 import pytest
-
 from system_harness import Database, OdooServer, Plant, Simulator, check_outcome, free_port, wait_for
 
 pytestmark = pytest.mark.system

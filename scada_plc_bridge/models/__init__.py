@@ -10,3 +10,4 @@ from . import mrp_workcenter
 from . import mrp_production
 from . import res_config_settings
 from . import scada_plc_request
+from . import ir_ui_menu

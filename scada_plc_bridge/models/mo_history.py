@@ -25,6 +25,18 @@ class MoHistory(models.Model):
     )
     archived_by_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
 
+    @api.model
+    def _failure_domain(self):
+        """Batches the PLC failed, whether Odoo archived them as failed or auto-cancelled them."""
+        return ["|", ("status", "=", "failed"), ("status_operation", "=", True)]
+
+    @api.model
+    def _failure_count(self, since):
+        return self.search_count(self._failure_domain() + [("date_archived", ">=", since)])
+
+    def _consumption_is_final(self):
+        return True  # archived: what was dosed is all there is
+
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.context.get(ARCHIVE_CONTEXT_KEY):

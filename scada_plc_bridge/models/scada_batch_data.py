@@ -1,6 +1,19 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.tools import html_escape
+from odoo.tools.misc import formatLang
 
 from ..const import KG_DIGITS, SILOS
+
+TOLERANCE_PARAM = "scada_plc_bridge.health_tolerance_percent"
+DEFAULT_TOLERANCE_PERCENT = 10.0
+# Deviation levels: within up to half the tolerance, warning up to the
+# tolerance, outside beyond it (or any consumption that was not planned).
+LEVEL_CLASSES = {
+    "within": ("o_scada_within", "text-success"),
+    "warning": ("o_scada_warning table-warning", "text-warning font-weight-bold"),
+    "outside": ("o_scada_outside table-danger", "text-danger font-weight-bold"),
+    "running": ("o_scada_running", "text-muted"),
+}
 
 
 def silo_float_fields(prefix, string, help_text, **options):
@@ -65,8 +78,16 @@ class ScadaBatchData(models.AbstractModel):
         help="The PLC's result was taken and its READ slot acknowledged (status_read_data=1).",
     )
     last_read_from_plc = fields.Datetime(string="Last PLC Read", readonly=True)
+    # Also declared by mo.batch; here so the history keeps when the batch started.
+    date_plc_write = fields.Datetime(string="Written to PLC", readonly=True)
     company_id = fields.Many2one(
         "res.company", required=True, readonly=True, default=lambda self: self.env.company
+    )
+    consumption_html = fields.Html(
+        string="Consumption per Silo",
+        compute="_compute_consumption_html",
+        sanitize=False,
+        help="The silos the recipe uses or the PLC reported, with the deviation coloured by the tolerance.",
     )
 
     def _batch_data_values(self):
@@ -78,3 +99,141 @@ class ScadaBatchData(models.AbstractModel):
                 value = self[name]
                 values[name] = value.id if field.type == "many2one" else value
         return values
+
+    # -- what a supervisor reads: silos with material, deviation, tolerance --------
+    @api.model
+    def _tolerance_percent(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(TOLERANCE_PARAM)
+        try:
+            return float(value) if value else DEFAULT_TOLERANCE_PERCENT
+        except ValueError:
+            return DEFAULT_TOLERANCE_PERCENT
+
+    @api.model
+    def _deviation_level(self, planned, actual, tolerance):
+        """'within' up to half the tolerance, 'warning' up to the tolerance,
+        'outside' beyond it; consumption that was not planned is outside."""
+        if not round(planned, KG_DIGITS[1]):
+            return "outside" if round(actual, KG_DIGITS[1]) else "within"
+        percent = abs(actual - planned) * 100.0 / planned
+        if percent > tolerance:
+            return "outside"
+        if percent > tolerance / 2.0:
+            return "warning"
+        return "within"
+
+    @api.model
+    def _plant_tz(self):
+        """The plant's time zone: the company's, else the administrator's, else UTC."""
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        return self.env.company.partner_id.tz or (admin and admin.sudo().tz) or "UTC"
+
+    def _consumption_is_final(self):
+        """Actuals grow while the PLC doses: only a finished or failed batch deviates."""
+        self.ensure_one()
+        return bool(self.status_manufacturing or self.status_operation)
+
+    def _silo_materials(self):
+        """{tag: (silo name, material)}: the product the MO's BoM line feeds from
+        each silo, else the silo's usual product."""
+        self.ensure_one()
+        silos = self.plc_id.with_context(active_test=False).silo_ids
+        names = {silo.tag: (silo.name, silo.product_id) for silo in silos}
+        fed = set()
+        for line in self.production_id.bom_id.bom_line_ids:
+            silo = line.scada_silo_id
+            if silo.plc_id == self.plc_id and silo.tag in names and silo.tag not in fed:
+                fed.add(silo.tag)  # the first BoM line of a silo names its material
+                names[silo.tag] = (silo.name, line.product_id)
+        return names
+
+    def _consumption_lines(self):
+        """One dict per silo the recipe uses or the PLC reported, in slot order."""
+        self.ensure_one()
+        tolerance = self._tolerance_percent()
+        final = self._consumption_is_final()
+        materials = self._silo_materials()
+        lines = []
+        for tag, _silo_id, label in SILOS:
+            planned, actual = self["consumption_" + tag], self["actual_consumption_" + tag]
+            if not (round(planned, KG_DIGITS[1]) or round(actual, KG_DIGITS[1])):
+                continue
+            silo_name, material = materials.get(tag, (label, None))
+            lines.append(
+                {
+                    "tag": tag,
+                    "silo": silo_name or label,
+                    "material": material,
+                    "planned": planned,
+                    "actual": actual,
+                    "deviation": actual - planned,
+                    "percent": (actual - planned) * 100.0 / planned if planned else None,
+                    "level": self._deviation_level(planned, actual, tolerance) if final else "running",
+                }
+            )
+        return lines
+
+    @api.depends_context("lang")
+    def _compute_consumption_html(self):
+        for record in self:
+            record.consumption_html = record._render_consumption_html()
+
+    def _render_consumption_html(self):
+        self.ensure_one()
+        env = self.env
+
+        def kg(value, sign=False):
+            text = formatLang(env, value, digits=KG_DIGITS[1])
+            return ("+" + text) if sign and value > 0 else text
+
+        rows = []
+        for line in self._consumption_lines():
+            row_class, cell_class = LEVEL_CLASSES[line["level"]]
+            name = line["silo"]
+            if line["material"]:
+                name = "%s - %s" % (name, line["material"].display_name)
+            percent = ""
+            if line["percent"] is not None:
+                percent = formatLang(env, line["percent"], digits=1) + " %"
+                percent = ("+" + percent) if line["percent"] > 0 else percent
+            rows.append(
+                '<tr class="%s" data-silo="%s"><td>%s</td><td class="text-right">%s</td>'
+                '<td class="text-right">%s</td><td class="text-right %s">%s</td>'
+                '<td class="text-right %s">%s</td></tr>'
+                % (
+                    row_class,
+                    line["tag"],
+                    html_escape(name),
+                    kg(line["planned"]),
+                    kg(line["actual"]),
+                    cell_class,
+                    kg(line["deviation"], sign=True),
+                    cell_class,
+                    percent,
+                )
+            )
+        if not rows:
+            return '<p class="text-muted">%s</p>' % html_escape(_("No silo used."))
+        tolerance = self._tolerance_percent()
+        legend = _(
+            "Within tolerance: up to %(half)s %%; warning: up to %(tolerance)s %%; outside: beyond it,"
+            " or not planned (tolerance in the SCADA settings)."
+        ) % {
+            "half": formatLang(env, tolerance / 2.0, digits=1),
+            "tolerance": formatLang(env, tolerance, digits=1),
+        }
+        header = "".join(
+            '<th class="%s">%s</th>' % (css, html_escape(title))
+            for css, title in (
+                ("", _("Silo - Material")),
+                ("text-right", _("Planned (kg)")),
+                ("text-right", _("Actual (kg)")),
+                ("text-right", _("Deviation (kg)")),
+                ("text-right", _("Deviation (%)")),
+            )
+        )
+        return (
+            '<table class="table table-sm o_scada_consumption_table"><thead><tr>%s</tr></thead>'
+            '<tbody>%s</tbody></table><p class="text-muted small">%s</p>'
+            % (header, "".join(rows), html_escape(legend))
+        )

@@ -3,7 +3,8 @@ from odoo.exceptions import ValidationError
 
 from ..plclib import memory_map
 
-ORDERS = [(memory_map.HIGH_FIRST, "High first"), (memory_map.LOW_FIRST, "Low first")]
+WORD_ORDERS = [(memory_map.HIGH_FIRST, "High word first"), (memory_map.LOW_FIRST, "Low word first")]
+BYTE_ORDERS = [(memory_map.HIGH_FIRST, "High byte first"), (memory_map.LOW_FIRST, "Low byte first")]
 
 
 class ScadaMemoryMap(models.Model):
@@ -20,6 +21,11 @@ class ScadaMemoryMap(models.Model):
     name = fields.Char(string="Key", required=True, help="Field key, e.g. actual_consumption_silo_a.")
     label = fields.Char(help="Name in the PLC program's documentation.")
     offset = fields.Integer(required=True, help="Word offset from the slot's first word.")
+    dm_address = fields.Char(
+        string="DM Address",
+        compute="_compute_dm_address",
+        help="Where the field lies in slot 1: the area's first DM word plus the offset.",
+    )
     data_type = fields.Selection(
         [(t, t) for t in memory_map.TYPES], string="Type", required=True, default="INT"
     )
@@ -27,14 +33,22 @@ class ScadaMemoryMap(models.Model):
         string="Length (words)", default=1, help="Words the value takes (ASCII: characters / 2)."
     )
     scale = fields.Float(default=1.0, help="The PLC stores value x scale.")
-    word_order = fields.Selection(ORDERS, default=memory_map.HIGH_FIRST, required=True)
-    byte_order = fields.Selection(ORDERS, default=memory_map.HIGH_FIRST, required=True)
+    word_order = fields.Selection(WORD_ORDERS, default=memory_map.HIGH_FIRST, required=True)
+    byte_order = fields.Selection(BYTE_ORDERS, default=memory_map.HIGH_FIRST, required=True)
     expected_value = fields.Integer(help="A fixed value the PLC must report here (silo id words); 0: none.")
     min_value = fields.Float(string="Minimum")
     max_value = fields.Float(string="Maximum", help="0: no maximum.")
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
 
     _sql_constraints = [("name_uniq", "unique(plc_id, area, name)", "Each key appears once per area.")]
+
+    @api.depends("area", "offset", "word_length", "plc_id.read_area_base", "plc_id.write_area_base")
+    def _compute_dm_address(self):
+        for row in self:
+            base = row.plc_id.read_area_base if row.area == "read" else row.plc_id.write_area_base
+            first = base + row.offset
+            last = first + max(row.word_length, 1) - 1
+            row.dm_address = "D%d" % first if last == first else "D%d-%d" % (first, last)
 
     @api.model
     def _values_from_spec(self, spec):

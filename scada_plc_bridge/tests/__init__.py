@@ -11,3 +11,4 @@ from . import test_ui_tour
 from . import test_i18n
 from . import test_runtime_entry_points
 from . import test_settings
+from . import test_reports

@@ -1,2 +1,3 @@
 from . import mo_batch_cancel
 from . import scada_plc_slots
+from . import scada_day_report_wizard

@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html_escape
+from odoo.tools.misc import formatLang
 
 from ..plclib import memory_map
 from ..plclib.exceptions import PlcError
@@ -38,7 +39,9 @@ class ScadaPlcSlots(models.TransientModel):
                     reading.slot,
                     html_escape(fields_.get("mo_id") or ""),
                     html_escape(fields_.get("finished_goods") or ""),
-                    fields_.get("actual_weight_quantity_finished_goods") or 0,
+                    formatLang(
+                        self.env, fields_.get("actual_weight_quantity_finished_goods") or 0.0, digits=2
+                    ),
                     html_escape(status),
                 )
             )

@@ -1,0 +1,2 @@
+from . import scada_consumption_report
+from . import scada_day_report

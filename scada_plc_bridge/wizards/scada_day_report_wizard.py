@@ -1,0 +1,49 @@
+import pytz
+from odoo import api, fields, models
+
+from ..report.scada_day_report import plant_today
+
+
+class ScadaDayReportWizard(models.TransientModel):
+    """Asks the PLC and the plant's days of the day report."""
+
+    _name = "scada.day.report.wizard"
+    _description = "SCADA day report"
+
+    plc_id = fields.Many2one("scada.plc", string="PLC", required=True)
+    date_from = fields.Date(string="From", required=True)
+    date_to = fields.Date(string="To", required=True)
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        context = self.env.context
+        today = plant_today(self.env)
+        values.setdefault("date_from", today)
+        values.setdefault("date_to", today)
+        if context.get("active_model") == "scada.plc" and context.get("active_id"):
+            values["plc_id"] = context["active_id"]
+        elif context.get("active_model") == "mo.history" and context.get("active_ids"):
+            histories = self.env["mo.history"].browse(context["active_ids"])
+            tz = pytz.timezone(self.env["scada.batch.data"]._plant_tz())
+            days = [
+                pytz.utc.localize(value).astimezone(tz).date() for value in histories.mapped("date_archived")
+            ]
+            values.update({"plc_id": histories.plc_id[:1].id, "date_from": min(days), "date_to": max(days)})
+        if not values.get("plc_id"):
+            values["plc_id"] = self.env["mo.batch"]._default_plc().id
+        return values
+
+    def action_print(self):
+        self.ensure_one()
+        data = {
+            "date_from": fields.Date.to_string(min(self.date_from, self.date_to)),
+            "date_to": fields.Date.to_string(max(self.date_from, self.date_to)),
+        }
+        action = self.env.ref("scada_plc_bridge.action_report_scada_day_sheet").report_action(
+            self.plc_id,
+            data=data,
+            config=False,  # internal layout: no company layout to configure
+        )
+        action["close_on_report_download"] = True
+        return action
