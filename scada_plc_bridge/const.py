@@ -25,8 +25,12 @@ SETTING_DEFAULTS = {
     "health_tolerance_percent": 10,
     "health_push_failed_minutes": 30,
     "max_push_retries": 5,
+    "plausibility_deviation_percent": 10,
+    "plausibility_deviation_kg": 5,
+    "plausibility_weight_percent": 10,
 }
 
+REVIEW_SUMMARY = "SCADA: implausible figures, held for review"
 AUTO_CANCEL_NOTE = "Auto-cancelled: status_operation=1 (failed) detected from PLC"
 
 

@@ -10,6 +10,7 @@ longer than that."""
 import threading
 import time
 import xmlrpc.client
+from xml.parsers.expat import ExpatError
 
 import pytest
 from system_harness import Database, OdooServer, Plant, Simulator, check_outcome, free_port, wait_for
@@ -136,7 +137,7 @@ def test_two_servers_share_the_line_and_hand_over(cleanup):
                     server.rpc("mo.batch", "action_retry_push", batches)
             except xmlrpc.client.Fault as fault:
                 refusals.append(fault.faultString)
-            except OSError:
+            except (OSError, xmlrpc.client.ProtocolError, ExpatError):
                 return  # that server was killed
             time.sleep(0.3)
 

@@ -3,7 +3,7 @@ import logging
 import unicodedata
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero
 
 from ..const import (
@@ -11,6 +11,7 @@ from ..const import (
     KG_DIGITS,
     PARAM_PREFIX,
     PLC_TEXT_CHARS,
+    REVIEW_SUMMARY,
     SETTING_DEFAULTS,
     SILO_TAGS,
     SILOS,
@@ -44,6 +45,7 @@ class MoBatch(models.Model):
             ("sent", "Sent to PLC"),
             ("running", "Running"),
             ("finished", "Finished"),
+            ("needs_review", "Needs Review"),
             ("push_failed", "Failed to Push"),
             ("plc_failure", "PLC Failure"),
         ],
@@ -70,6 +72,16 @@ class MoBatch(models.Model):
     )
     date_push_failed = fields.Datetime(string="Failing Since", readonly=True)
     retry_count = fields.Integer(string="Push Retries", readonly=True)
+    review_state = fields.Selection(
+        [("none", "Not Needed"), ("needs_review", "Needs Review"), ("accepted", "Accepted")],
+        string="Review",
+        default="none",
+        readonly=True,
+        tracking=True,
+        help="Needs review: the PLC's figures are outside the plausibility limits; nothing reaches "
+        "stock until a SCADA manager accepts them (or resets the batch).",
+    )
+    review_reasons = fields.Text(string="Why Held", readonly=True)
     replaces_plc_identity = fields.Char(
         readonly=True,
         copy=False,
@@ -109,12 +121,19 @@ class MoBatch(models.Model):
     ]
 
     @api.depends(
-        "plc_write_state", "last_read_from_plc", "status_manufacturing", "status_operation", "push_state"
+        "plc_write_state",
+        "last_read_from_plc",
+        "status_manufacturing",
+        "status_operation",
+        "push_state",
+        "review_state",
     )
     def _compute_state(self):
         for batch in self:
             if batch.status_operation:
                 batch.state = "plc_failure"
+            elif batch.status_manufacturing and batch.review_state == "needs_review":
+                batch.state = "needs_review"
             elif batch.status_manufacturing:
                 batch.state = "push_failed" if batch.push_state != "none" else "finished"
             elif batch.last_read_from_plc:
@@ -159,6 +178,21 @@ class MoBatch(models.Model):
                 batch.last_read_age = _("%(minutes)s min ago") % {"minutes": minutes}
             else:
                 batch.last_read_age = _("%(hours)s h ago") % {"hours": minutes // 60}
+
+    def write(self, vals):
+        """What the PLC reported and where the batch is are the bridge's to
+        write (the runner and the operations run as superuser); users change
+        a batch only through the operations (retry, reset, cancel), never by
+        writing its fields, whatever route they take (as queue_job protects
+        its jobs).  The chatter's own fields stay open."""
+        if not self.env.su:
+            protected = [name for name in vals if not name.startswith(("message_", "activity_"))]
+            if protected:
+                raise AccessError(
+                    _("Batches are changed by the PLC and the operations only, not by writing %s.")
+                    % ", ".join(sorted(protected))
+                )
+        return super().write(vals)
 
     @api.model
     def _param(self, key):
@@ -278,7 +312,27 @@ class MoBatch(models.Model):
             else:
                 values["plc_finished_signature"] = signature
         self._write_changes(values, now)
+        if result == "finished" and self.review_state != "accepted":
+            reasons = self.env["scada.plausibility"]._reasons(self)
+            if reasons:
+                self._hold_for_review(reasons)
+                return None
         return result
+
+    def _hold_for_review(self, reasons):
+        """Implausible figures: kept in the queue, nothing posted, a manager asked."""
+        text = "\n".join(reasons)
+        self.write({"review_state": "needs_review", "review_reasons": text})
+        _logger.warning("[TASK 2] %s: %s held for review: %s", self.equipment, self.mo_id, "; ".join(reasons))
+        self._post_note(_("Held for review, nothing posted to stock:\n%s") % text)
+        managers = self.env.ref("scada_plc_bridge.group_scada_manager").users.filtered(lambda u: not u.share)
+        user = self.plc_id.responsible_user_id or managers[:1] or self.env.user
+        self.activity_schedule(
+            activity_type_id=self.env.ref("scada_plc_bridge.mail_activity_type_scada_health").id,
+            summary=REVIEW_SUMMARY,
+            note=text,
+            user_id=user.id,
+        )
 
     def _write_changes(self, values, now):
         changed = {}
@@ -311,7 +365,7 @@ class MoBatch(models.Model):
         """Move the batch to the history, in the caller's transaction."""
         history = self.env["mo.history"]
         for batch in self:
-            values = dict(batch._batch_data_values(), status=status, notes=notes)
+            values = dict(batch._batch_data_values(), status=status, notes=notes, queue_batch_id=batch.id)
             history |= history.with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo().create(values)
         # Archiving is the queue's own bookkeeping: users who may cancel or
         # retry a batch need not be allowed to delete batches by hand.
@@ -408,23 +462,32 @@ class MoBatch(models.Model):
         handshake writes each recipe once, however often this is pressed."""
         self._post_operation(_("Send to PLC requested"))
         pending = self.filtered(lambda b: b.plc_write_state != "written")
-        pending.filtered(lambda b: b.plc_write_state == "failed").write({"plc_write_state": "pending"})
+        pending.filtered(lambda b: b.plc_write_state == "failed").sudo().write({"plc_write_state": "pending"})
         self.env["scada.plc.request"]._request_send(pending)
         return self.env["scada.plc"]._notify(
             _("%(count)s recipe(s) handed to the PLC's poller; the result shows here within a poll interval.")
             % {"count": len(pending)}
         )
 
+    @api.model
+    def _history_action(self, batch_ids):
+        """Where batches went once archived: their history records."""
+        action = self.env["ir.actions.actions"]._for_xml_id("scada_plc_bridge.mo_history_action")
+        action["domain"] = [("queue_batch_id", "in", list(batch_ids))]
+        return action
+
     def action_retry_push(self):
-        not_finished = self.filtered(lambda b: not b.status_manufacturing or b.status_operation)
+        if not self.exists():
+            return self._history_action(self.ids)  # finished meanwhile (by the poller)
+        not_finished = self.exists().filtered(lambda b: not b.status_manufacturing or b.status_operation)
         if not_finished:
             raise UserError(
                 _("Only batches the PLC finished can be pushed: %s") % ", ".join(not_finished.mapped("mo_id"))
             )
+        self = self.exists()  # pylint: disable=self-cls-assignment
         self._post_operation(_("Retry push"))
-        self.filtered(lambda b: b.push_state == "parked").write({"push_state": "failed"})
-        productions = self.production_id
-        finish = self.env["scada.task.finish"]
+        self.filtered(lambda b: b.push_state == "parked").sudo().write({"push_state": "failed"})
+        finish = self.env["scada.task.finish"].sudo()
         for batch in finish._lock_finished(self.ids):
             finish._push_to_odoo(batch)
         failed = self.exists()
@@ -434,10 +497,27 @@ class MoBatch(models.Model):
                 batch.last_error or _("%s is being finished by the poller.") % batch.mo_id for batch in failed
             ]
             return self.env["scada.plc"]._notify("\n".join(messages), "danger", True)
-        # The batches are archived now: show them where they went.
-        action = self.env["ir.actions.actions"]._for_xml_id("scada_plc_bridge.mo_history_action")
-        action["domain"] = [("production_id", "in", productions.ids)]
-        return action
+        return self._history_action(self.ids)  # archived now: show them where they went
+
+    def action_accept_review(self):
+        """A manager accepts held figures: they go to stock as the PLC
+        reported them, with the acceptance in the chatter and the history."""
+        self.env["scada.plc"]._check_manager()
+        held = self.exists().filtered(lambda b: b.review_state == "needs_review")
+        for batch in held:
+            note = _("Figures accepted by %(user)s despite: %(reasons)s") % {
+                "user": self.env.user.name,
+                "reasons": batch.review_reasons,
+            }
+            batch.sudo().write({"review_state": "accepted", "review_reasons": note})
+            batch._post_note(note)
+        finish = self.env["scada.task.finish"].sudo()
+        for batch in finish._lock_finished(held.ids):
+            finish._push_to_odoo(batch)
+        failed = held.exists()
+        if failed:
+            return self.env["scada.plc"]._notify("\n".join(failed.mapped("last_error")), "danger", True)
+        return self._history_action(held.ids)
 
     def action_reset(self, clear_actuals=False):
         """Back to the start: statuses and errors cleared, actuals optionally
@@ -458,12 +538,14 @@ class MoBatch(models.Model):
                 "date_push_failed": False,
                 "plc_finished_signature": False,
                 "plc_read_error": False,
+                "review_state": "none",
+                "review_reasons": False,
                 "plc_write_state": "pending",
             }
             if clear_actuals:
                 values.update({"actual_consumption_" + tag: 0.0 for tag in SILO_TAGS})
                 values["actual_weight_quantity_finished_goods"] = 0.0
-            batch.write(values)
+            batch.sudo().write(values)
             batch._post_operation(
                 _("Reset%(actuals)s: the PLC will dose the recipe again as batch %(batch)s")
                 % {"actuals": _(" (actuals cleared)") if clear_actuals else "", "batch": batch.batch_no}

@@ -23,6 +23,9 @@ class MoHistory(models.Model):
     date_archived = fields.Datetime(
         string="Archived On", required=True, readonly=True, default=fields.Datetime.now
     )
+    queue_batch_id = fields.Integer(
+        string="Queue Batch ID", readonly=True, index=True, help="The id the batch had in the queue."
+    )
     archived_by_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
 
     @api.model

@@ -34,6 +34,23 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="scada_plc_bridge.health_push_failed_minutes",
         default=30,
     )
+    scada_plausibility_deviation_percent = fields.Float(
+        string="Plausible Deviation per Silo (%)",
+        config_parameter="scada_plc_bridge.plausibility_deviation_percent",
+        default=10,
+        help="A silo is implausible beyond both this percentage and the kg limit.",
+    )
+    scada_plausibility_deviation_kg = fields.Float(
+        string="Plausible Deviation per Silo (kg)",
+        config_parameter="scada_plc_bridge.plausibility_deviation_kg",
+        default=5,
+    )
+    scada_plausibility_weight_percent = fields.Float(
+        string="Plausible Finished Weight (%)",
+        config_parameter="scada_plc_bridge.plausibility_weight_percent",
+        default=10,
+        help="Finished weight against consumption and against plan.",
+    )
     scada_max_push_retries = fields.Integer(
         string="Automatic Push Attempts", config_parameter="scada_plc_bridge.max_push_retries", default=5
     )

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..const import SILOS
 from ..plclib import memory_map
@@ -28,23 +28,35 @@ class ScadaPlc(models.Model):
         "res.users", string="Responsible", help="Receives the health activities of this line's batches."
     )
     host = fields.Char(
+        groups="scada_plc_bridge.group_scada_manager",
         required=True,
         default="127.0.0.1",
         tracking=True,
         help="IP address or host name of the PLC's Ethernet unit.",
     )
-    port = fields.Integer(required=True, default=9600, tracking=True, help="FINS port, 9600 by default.")
+    port = fields.Integer(
+        groups="scada_plc_bridge.group_scada_manager",
+        required=True,
+        default=9600,
+        tracking=True,
+        help="FINS port, 9600 by default.",
+    )
     protocol = fields.Selection(
         [("udp", "UDP"), ("tcp", "TCP")],
+        groups="scada_plc_bridge.group_scada_manager",
         required=True,
         default="udp",
         tracking=True,
         help="FINS over UDP or FINS/TCP.",
     )
     plc_node = fields.Integer(
-        string="PLC Node", default=0, help="FINS node address of the PLC (DA1); 0: local node."
+        groups="scada_plc_bridge.group_scada_manager",
+        string="PLC Node",
+        default=0,
+        help="FINS node address of the PLC (DA1); 0: local node.",
     )
     client_node = fields.Integer(
+        groups="scada_plc_bridge.group_scada_manager",
         default=0,
         help="FINS node address of Odoo (SA1); 0: automatic (TCP assigns one).",
     )
@@ -213,6 +225,7 @@ class ScadaPlc(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
+        self._check_manager()
         self.env["scada.plc.request"]._request(self, "test")
         return self._notify(_("Connection test handed to the PLC's poller; the result shows on the PLC."))
 
@@ -238,8 +251,10 @@ class ScadaPlc(models.Model):
             )
 
     def _check_manager(self):
-        if not self.env.user.has_group("scada_plc_bridge.group_scada_manager"):
-            raise UserError(_("Only SCADA managers may run the tasks by hand."))
+        """Task triggers and PLC commands, checked on the server whatever
+        the view shows."""
+        if not self.env.su and not self.env.user.has_group("scada_plc_bridge.group_scada_manager"):
+            raise AccessError(_("Only SCADA managers may run the tasks or send commands to a PLC."))
 
     def action_run_task1_sync_mo(self):
         self._check_manager()
@@ -272,4 +287,5 @@ class ScadaPlc(models.Model):
     def action_read_slots(self):
         """Show the decoded READ slots (no batch is changed)."""
         self.ensure_one()
+        self._check_manager()
         return self.env["scada.plc.slots"]._action_show(self)

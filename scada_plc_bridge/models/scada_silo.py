@@ -24,6 +24,12 @@ class ScadaSilo(models.Model):
     )
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
     active = fields.Boolean(default=True)
+    max_deviation_percent = fields.Float(
+        string="Max Deviation (%)", help="Plausibility limit of this silo; 0: the SCADA setting."
+    )
+    max_deviation_kg = fields.Float(
+        string="Max Deviation (kg)", help="Plausibility limit of this silo; 0: the SCADA setting."
+    )
 
     _sql_constraints = [
         ("tag_plc_uniq", "unique(plc_id, tag)", "Each material point appears once per PLC."),

@@ -2,3 +2,4 @@ from . import task_sync
 from . import task_poll
 from . import task_finish
 from . import task_health
+from . import plausibility

@@ -26,10 +26,10 @@ class ScadaTaskFinish(models.AbstractModel):
         finishing right now (row locks, skipped when taken)."""
         if not batch_ids:
             return self.env["mo.batch"]
-        self.env["mo.batch"].flush(["status_manufacturing", "status_operation", "push_state"])
+        self.env["mo.batch"].flush(["status_manufacturing", "status_operation", "push_state", "review_state"])
         self.env.cr.execute(
             "SELECT id FROM mo_batch WHERE id = ANY(%s) AND status_manufacturing"
-            " AND status_operation IS NOT TRUE AND push_state != 'parked'"
+            " AND status_operation IS NOT TRUE AND push_state != 'parked' AND review_state != 'needs_review'"
             " ORDER BY id FOR UPDATE SKIP LOCKED",
             (list(batch_ids),),
         )
@@ -43,9 +43,10 @@ class ScadaTaskFinish(models.AbstractModel):
 
     @api.model
     def _finished_batch_ids(self):
+        self.env["mo.batch"].flush(["status_manufacturing", "status_operation", "push_state", "review_state"])
         self.env.cr.execute(
             "SELECT id FROM mo_batch WHERE status_manufacturing AND status_operation IS NOT TRUE"
-            " AND push_state != 'parked' ORDER BY id"
+            " AND push_state != 'parked' AND review_state != 'needs_review' ORDER BY id"
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
@@ -56,10 +57,10 @@ class ScadaTaskFinish(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 batch._finish_production()
-                batch._archive(
-                    "completed",
-                    _("Finished by the PLC; %s kg produced.") % batch.actual_weight_quantity_finished_goods,
-                )
+                note = _("Finished by the PLC; %s kg produced.") % batch.actual_weight_quantity_finished_goods
+                if batch.review_state == "accepted":
+                    note += "\n" + batch.review_reasons
+                batch._archive("completed", note)
         except Exception as error:  # any refusal of Odoo: this batch waits, the others go on
             if is_transient(error):
                 raise

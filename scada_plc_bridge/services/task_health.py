@@ -1,13 +1,15 @@
 """Task 4: batch health.  One activity per problem for the SCADA managers,
 closed when the problem is gone: batches the PLC stopped reporting on,
-consumption outside tolerance, batches Odoo keeps refusing to finish."""
+batches held because their figures are implausible (the same rules as
+the trust boundary, scada.plausibility), batches Odoo keeps refusing to
+finish."""
 
 import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 
-from ..const import SILOS
+from ..const import REVIEW_SUMMARY
 
 _logger = logging.getLogger(__name__)
 
@@ -23,7 +25,6 @@ class ScadaTaskHealth(models.AbstractModel):
         now = fields.Datetime.now()
         stale_before = now - timedelta(minutes=batches._param("health_stale_minutes"))
         push_failed_before = now - timedelta(minutes=batches._param("health_push_failed_minutes"))
-        tolerance = batches._param("health_tolerance_percent")
         problems = {}
         for batch in batches.search([]):
             if (
@@ -33,9 +34,9 @@ class ScadaTaskHealth(models.AbstractModel):
                 problems[(batch.id, _("SCADA: no PLC read for too long"))] = _("Last PLC read: %s") % (
                     batch.last_read_from_plc or _("never")
                 )
-            off = self._consumption_outside_tolerance(batch, tolerance)
-            if off:
-                problems[(batch.id, _("SCADA: consumption outside tolerance"))] = "\n".join(off)
+            if batch.review_state == "needs_review":
+                # The trust boundary's rules (scada.plausibility) held it.
+                problems[(batch.id, REVIEW_SUMMARY)] = batch.review_reasons
             if (
                 batch.push_state != "none"
                 and batch.date_push_failed
@@ -44,24 +45,6 @@ class ScadaTaskHealth(models.AbstractModel):
                 problems[(batch.id, _("SCADA: failing to push to Odoo"))] = batch.last_error
         self._sync_health_activities(problems)
         return len(problems)
-
-    @api.model
-    def _consumption_outside_tolerance(self, batch, tolerance):
-        if not batch.status_manufacturing:
-            return []  # while running, actuals are still growing
-        off = []
-        for tag, _silo_id, label in SILOS:
-            planned, actual = batch["consumption_" + tag], batch["actual_consumption_" + tag]
-            if planned and abs(actual - planned) * 100.0 / planned > tolerance:
-                off.append(
-                    _("%(silo)s: %(planned).2f kg planned, %(actual).2f kg actual")
-                    % {"silo": label, "planned": planned, "actual": actual}
-                )
-            elif not planned and actual:
-                off.append(
-                    _("%(silo)s: not planned, %(actual).2f kg actual") % {"silo": label, "actual": actual}
-                )
-        return off
 
     @api.model
     def _sync_health_activities(self, problems):

@@ -64,7 +64,7 @@ class TestSyncMo(ScadaCase):
         self.assertEqual((recipe["batch_no"], recipe["mo_id"]), (40000 - 32768, production.name))
 
     def test_long_mo_name_is_recognised_as_the_plc_holds_it(self):
-        production = self.confirmed_mo(100)
+        production = self.confirmed_mo(1000)
         production.name = "PLANT-A/MO/2026/00001"  # 21 characters; the PLC's field holds 16
         batch = self.queue()
         self.assertEqual(batch.mo_id, "PLANT-A/MO/2026/00001")  # Odoo keeps the full name

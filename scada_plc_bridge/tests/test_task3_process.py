@@ -20,10 +20,11 @@ class TestProcessCompleted(ScadaCase):
         refused = self.confirmed_mo(1000)
         corn_only = self.bom.copy()
         corn_only.bom_line_ids.filtered(lambda line: line.product_id != self.corn).unlink()
+        corn_only.bom_line_ids.product_qty = 1000
         accepted = self.confirmed_mo(500, bom=corn_only)
         self.queue()
         refused_batch = self.finished_batch(refused)
-        accepted_batch = self.finished_batch(accepted)
+        accepted_batch = self.finished_batch(accepted, corn=500.5, copra=0.0, molasses=0.0, weight=500.5)
         self.assertFalse(accepted_batch.exists())  # the other batch went on
         self.assertEqual(accepted.state, "done")
         self.assertEqual(refused.state, "confirmed")
@@ -58,16 +59,17 @@ class TestProcessCompleted(ScadaCase):
             batch.action_retry_push()
 
     def test_over_consumption_is_recorded_per_product(self):
+        # Within the plausibility limits: 8 % over on corn, 5.5 kg under on copra.
         production = self.confirmed_mo(1000)
         batch = self.queue()
-        self.finish_on_plc(batch, corn=700.0, copra=300.0, molasses=45.5, weight=1055.5)
+        self.finish_on_plc(batch, corn=650.0, copra=344.5, molasses=41.5, weight=1036.0)
         self.cycle()
         self.cycle()
         self.assertEqual(production.state, "done")
         consumed = self.consumed(production)
-        self.assertAlmostEqual(consumed[self.corn], 700.0, 2)
-        self.assertAlmostEqual(consumed[self.copra], 300.0, 2)
-        self.assertAlmostEqual(consumed[self.molasses], 45.5, 2)
+        self.assertAlmostEqual(consumed[self.corn], 650.0, 2)
+        self.assertAlmostEqual(consumed[self.copra], 344.5, 2)
+        self.assertAlmostEqual(consumed[self.molasses], 41.5, 2)
         self.assertFalse(
             self.env["mrp.production"].search(
                 [("backorder_sequence", ">", 0), ("name", "like", production.name)]

@@ -34,17 +34,20 @@ class TestHealth(ScadaCase):
         self.assertEqual(self.env["mo.batch"]._cron_health(), 0)
         self.assertFalse(self.activities(batch))
 
-    def test_consumption_outside_tolerance_is_flagged(self):
+    def test_implausible_consumption_is_held_and_reported(self):
         self.confirmed_mo(1000)
         batch = self.queue()
-        self.copra.tracking = "lot"  # refused by Odoo: the batch stays in the queue
-        self.finish_on_plc(batch, corn=800.0)  # 600 kg planned
+        self.finish_on_plc(batch, corn=800.0, weight=1188.2)  # 600 kg planned
         self.cycle()
         self.cycle()
-        self.env["mo.batch"]._cron_health()
+        self.assertEqual(batch.state, "needs_review")
+        self.env["mo.batch"]._cron_health()  # the same rules: still one activity
         activity = self.activities(batch)
-        self.assertEqual(activity.summary, "SCADA: consumption outside tolerance")
-        self.assertIn("Silo D", activity.note)
+        self.assertEqual(activity.summary, "SCADA: implausible figures, held for review")
+        self.assertIn("SILO D", activity.note)
+        self.env["mo.batch"].browse(batch.ids).action_reset()
+        self.assertEqual(self.env["mo.batch"]._cron_health(), 0)
+        self.assertFalse(self.activities(batch))
 
     def test_failing_push_for_long_is_flagged(self):
         self.confirmed_mo(1000)
