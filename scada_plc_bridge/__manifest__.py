@@ -10,7 +10,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["mrp", "mail", "web_tour"],
+    "depends": ["mrp", "mail", "bus", "web_tour"],
     # plclib uses the standard library only.
     "external_dependencies": {"python": []},
     "data": [
@@ -25,6 +25,7 @@
         "report/scada_consumption_report_views.xml",
         "wizards/scada_day_report_wizard_views.xml",
         "views/mo_batch_views.xml",
+        "views/scada_alarm_views.xml",
         "views/mo_history_views.xml",
         "views/scada_plc_views.xml",
         "views/scada_silo_views.xml",

@@ -20,6 +20,8 @@ PLC_BATCH_WORD_MODULO = 32768  # the BATCH word is a 16-bit INT; Odoo keeps the 
 POLL_LOCK_NAMESPACE = 1397901645  # "SCAD" as an int4
 
 PARAM_PREFIX = "scada_plc_bridge."
+# The bus channel on which the runtime tells open boards what changed.
+BOARD_CHANNEL = "scada_plc_bridge.board"
 SETTING_DEFAULTS = {
     "health_stale_minutes": 10,
     "health_tolerance_percent": 10,

@@ -11,3 +11,4 @@ from . import mrp_production
 from . import res_config_settings
 from . import scada_plc_request
 from . import ir_ui_menu
+from . import scada_alarm

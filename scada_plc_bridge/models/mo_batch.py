@@ -96,6 +96,7 @@ class MoBatch(models.Model):
         readonly=True, copy=False, help="What the PLC reported at the first 'finished' read, to confirm it."
     )
     product_id = fields.Many2one(related="production_id.product_id", string="Product")
+    plc_heartbeat = fields.Selection(related="plc_id.heartbeat")
     locals().update(
         silo_float_fields(
             "deviation_",
@@ -325,6 +326,7 @@ class MoBatch(models.Model):
         self.write({"review_state": "needs_review", "review_reasons": text})
         _logger.warning("[TASK 2] %s: %s held for review: %s", self.equipment, self.mo_id, "; ".join(reasons))
         self._post_note(_("Held for review, nothing posted to stock:\n%s") % text)
+        self.env["scada.alarm"]._raise("needs_review", self.plc_id, text, batch=self)
         managers = self.env.ref("scada_plc_bridge.group_scada_manager").users.filtered(lambda u: not u.share)
         user = self.plc_id.responsible_user_id or managers[:1] or self.env.user
         self.activity_schedule(
@@ -376,9 +378,12 @@ class MoBatch(models.Model):
         message = _("Odoo refused to finish %(mo)s: %(error)s") % {"mo": self.mo_id, "error": error}
         _logger.warning("[TASK 3] %s", message, exc_info=not isinstance(error, UserError))
         retries = self.retry_count + 1
+        parked = retries >= self._param("max_push_retries")
+        if parked:
+            self.env["scada.alarm"]._raise("push_parked", self.plc_id, message, batch=self)
         self.write(
             {
-                "push_state": "parked" if retries >= self._param("max_push_retries") else "failed",
+                "push_state": "parked" if parked else "failed",
                 "retry_count": retries,
                 "last_error": message,
                 "date_push_failed": self.date_push_failed or fields.Datetime.now(),

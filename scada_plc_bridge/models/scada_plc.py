@@ -3,7 +3,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..const import SILOS
+from ..const import BOARD_CHANNEL, SILOS
 from ..plclib import memory_map
 from ..plclib.client import FinsClient
 from ..runner.runner import cycle_plcs_not_polled
@@ -85,6 +85,18 @@ class ScadaPlc(models.Model):
         readonly=True,
     )
     last_contact = fields.Datetime(readonly=True, help="Last valid reply from the PLC.")
+    heartbeat = fields.Selection(
+        [
+            ("live", "Polled"),
+            ("silent", "PLC not answering"),
+            ("stopped", "Polling stopped"),
+            ("unknown", "Not polled yet"),
+        ],
+        compute="_compute_heartbeat",
+        help="Polled: the last read is recent.  PLC not answering: the poller reaches it no more.  "
+        "Polling stopped: no read for longer than the stale setting (no poller runs).",
+    )
+    last_contact_age = fields.Char(string="Since Last Read", compute="_compute_heartbeat")
     last_error = fields.Text(readonly=True)
     slot_problems = fields.Text(
         readonly=True, help="Slots the last read could not use (invalid data, unknown MO), one per line."
@@ -105,6 +117,26 @@ class ScadaPlc(models.Model):
                 raise ValidationError(_("A PLC has 1 to 10 slots and queues at most one batch per slot."))
             if not 0 < plc.port < 65536:
                 raise ValidationError(_("The port must be between 1 and 65535."))
+
+    @api.depends("state", "last_contact")
+    def _compute_heartbeat(self):
+        now = fields.Datetime.now()
+        stale_seconds = 60 * self.env["mo.batch"]._param("health_stale_minutes")
+        for plc in self:
+            age = (now - plc.last_contact).total_seconds() if plc.last_contact else None
+            if plc.state == "error":
+                plc.heartbeat = "silent"
+            elif age is None:
+                plc.heartbeat = "unknown"
+            else:
+                plc.heartbeat = "stopped" if age > stale_seconds else "live"
+            plc.last_contact_age = (
+                _("%(seconds)d s ago") % {"seconds": age}
+                if age is not None and age < 120
+                else _("%(minutes)d min ago") % {"minutes": age // 60}
+                if age is not None
+                else _("never")
+            )
 
     def _compute_batch_count(self):
         groups = self.env["mo.batch"].read_group([("plc_id", "in", self.ids)], ["plc_id"], ["plc_id"])
@@ -192,14 +224,19 @@ class ScadaPlc(models.Model):
         message = str(error)
         if self.state != "error" or self.last_error != message:
             _logger.warning("[TASK 2] %s: %s", self.code, message)
+            if self.state != "error":
+                self.env["scada.alarm"]._raise("plc_silent", self, message)
             self.write({"state": "error", "last_error": message})
 
     def _record_slot_problems(self, problems):
         self.ensure_one()
         text = "\n".join(problems) or False
         if (self.slot_problems or False) != text:
+            known = (self.slot_problems or "").split("\n")
             for problem in problems:
                 _logger.warning("[TASK 2] %s: %s", self.code, problem)
+                if problem not in known:
+                    self.env["scada.alarm"]._raise("slot_problem", self, problem)
             if not problems:
                 _logger.info("[TASK 2] %s: all slots readable again", self.code)
             self.write({"slot_problems": text})
@@ -238,6 +275,13 @@ class ScadaPlc(models.Model):
         action = self.env["ir.actions.actions"]._for_xml_id("scada_plc_bridge.mo_batch_action")
         action["domain"] = [("plc_id", "in", self.ids)]
         return action
+
+    def _notify_board(self, batch_ids=(), **extra):
+        """Tell open boards (over the bus, at commit) that this PLC's batches
+        changed or that it was just polled (its heartbeat)."""
+        self.ensure_one()
+        message = dict(extra, type="scada_board", plc_id=self.id, batch_ids=list(batch_ids))
+        self.env["bus.bus"].sendone(BOARD_CHANNEL, message)
 
     def _wake_safety_net(self):
         """Where no runner polls, the Task 2 cron carries out requests: make

@@ -83,3 +83,13 @@ class ScadaPlcRequest(models.Model):
             else:
                 request.plc_id._record_contact_error(result)
         _logger.info("[TASK 2] %s: request %s %s: %s", request.plc_id.code, request.kind, state, result)
+        # The person who pressed the button sees the outcome where they are.
+        request.plc_id._notify_board(
+            request.batch_ids.ids,
+            request={
+                "user_id": request.create_uid.id,
+                "kind": dict(KINDS)[request.kind],
+                "state": state,
+                "result": result,
+            },
+        )

@@ -53,7 +53,7 @@ class ScadaTaskFinish(models.AbstractModel):
     @api.model
     def _push_to_odoo(self, batch):
         """Finish the MO with the PLC's actuals, archive, dequeue: all or nothing."""
-        mo_id = batch.mo_id
+        mo_id, plc, batch_id = batch.mo_id, batch.plc_id, batch.id
         try:
             with self.env.cr.savepoint():
                 batch._finish_production()
@@ -65,7 +65,9 @@ class ScadaTaskFinish(models.AbstractModel):
             if is_transient(error):
                 raise
             batch._record_push_failure(error)
+            batch.plc_id._notify_board(batch.ids)
             return False
+        plc._notify_board([batch_id])
         _logger.info("[TASK 3] %s done in Odoo and archived", mo_id)
         return True
 
@@ -77,10 +79,16 @@ class ScadaTaskFinish(models.AbstractModel):
         if not batch or not batch.status_operation:
             return False
         self.env.cr.execute("SELECT id FROM mo_batch WHERE id = %s FOR UPDATE", (batch.id,))
-        mo_id = batch.mo_id
+        mo_id, plc, production, batch_id = batch.mo_id, batch.plc_id, batch.production_id, batch.id
         try:
             with self.env.cr.savepoint():
                 batch._cancel_and_archive(batch._auto_cancel_note(), refuse_done=True)
+                self.env["scada.alarm"]._raise(
+                    "auto_cancel",
+                    plc,
+                    _("The PLC reported %(mo)s failed; the MO was cancelled.") % {"mo": mo_id},
+                    production=production,
+                )
         except Exception as error:
             if is_transient(error):
                 raise
@@ -89,6 +97,8 @@ class ScadaTaskFinish(models.AbstractModel):
                 _logger.warning("[TASK 2] %s: %s", mo_id, message)
                 batch.write({"last_error": message})
                 batch._post_note(message)
+                self.env["scada.alarm"]._raise("plc_failure", batch.plc_id, message, batch=batch)
             return False
+        plc._notify_board([batch_id], alarm=True)
         _logger.warning("[TASK 2] %s: auto-cancelled (status_operation=1 from the PLC)", mo_id)
         return True

@@ -41,7 +41,9 @@ class ScadaTaskPoll(models.AbstractModel):
 
     @api.model
     def _record_no_contact(self, plc_id, error):
-        self.env["scada.plc"].browse(plc_id)._record_contact_error(error)
+        plc = self.env["scada.plc"].browse(plc_id)
+        plc._record_contact_error(error)
+        plc._notify_board()
 
     @api.model
     def _batches_by_identity(self, plc):
@@ -86,6 +88,7 @@ class ScadaTaskPoll(models.AbstractModel):
             elif batch.plc_finished_signature and not batch.status_manufacturing:
                 outcome["unconfirmed"].append(batch.id)  # its confirming read is due at once
         plc._record_slot_problems(problems)
+        plc._notify_board([batch.id for batch in queue.values()])
         return outcome
 
     @api.model

@@ -1,0 +1,92 @@
+from odoo import api, fields, models
+
+KINDS = [
+    ("plc_failure", "PLC reported a failure"),
+    ("auto_cancel", "Auto-cancelled"),
+    ("push_parked", "Odoo refuses to finish"),
+    ("needs_review", "Held for review"),
+    ("plc_silent", "PLC not answering"),
+    ("slot_problem", "Unusable READ slot"),
+]
+
+
+class ScadaAlarm(models.Model):
+    """Something that went wrong on the line, kept until a person has seen
+    it: raised (or counted again) by the task code, acknowledged from the
+    board or the Alarms menu, with who and when."""
+
+    _name = "scada.alarm"
+    _description = "SCADA alarm"
+    _order = "state, date_last desc, id desc"
+    _rec_name = "reason"
+
+    plc_id = fields.Many2one("scada.plc", string="PLC", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection(KINDS, required=True, readonly=True)
+    reason = fields.Text(required=True, readonly=True)
+    batch_id = fields.Many2one("mo.batch", string="Batch", readonly=True, ondelete="set null")
+    production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True)
+    mo_id = fields.Char(string="MO", readonly=True)
+    date_first = fields.Datetime(
+        string="First Seen", required=True, readonly=True, default=fields.Datetime.now
+    )
+    date_last = fields.Datetime(string="Last Seen", required=True, readonly=True, default=fields.Datetime.now)
+    count = fields.Integer(default=1, readonly=True)
+    state = fields.Selection(
+        [("open", "Open"), ("acknowledged", "Acknowledged")], default="open", required=True, readonly=True
+    )
+    acknowledged_by_id = fields.Many2one("res.users", string="Acknowledged By", readonly=True)
+    date_acknowledged = fields.Datetime(string="Acknowledged On", readonly=True)
+    company_id = fields.Many2one(related="plc_id.company_id", store=True)
+
+    @api.model
+    def _raise(self, kind, plc, reason, batch=None, production=None):
+        """Raise an alarm, or count an open one of the same kind, PLC and MO again."""
+        production = production or (batch and batch.production_id) or self.env["mrp.production"]
+        alarm = self.sudo().search(
+            [
+                ("state", "=", "open"),
+                ("kind", "=", kind),
+                ("plc_id", "=", plc.id),
+                ("production_id", "=", production.id or False),
+            ],
+            limit=1,
+        )
+        now = fields.Datetime.now()
+        if alarm:
+            alarm.write({"count": alarm.count + 1, "date_last": now, "reason": reason})
+            return alarm
+        return self.sudo().create(
+            {
+                "kind": kind,
+                "plc_id": plc.id,
+                "reason": reason,
+                "batch_id": batch.id if batch else False,
+                "production_id": production.id or False,
+                "mo_id": production.name or (batch and batch.mo_id) or False,
+            }
+        )
+
+    def action_acknowledge(self):
+        self.filtered(lambda alarm: alarm.state == "open").sudo().write(
+            {
+                "state": "acknowledged",
+                "acknowledged_by_id": self.env.uid,
+                "date_acknowledged": fields.Datetime.now(),
+            }
+        )
+        return True
+
+    @api.model
+    def _open_summary(self):
+        """The open alarms, newest first, for the board's banner."""
+        return [
+            {
+                "id": alarm.id,
+                "kind": dict(self._fields["kind"]._description_selection(self.env))[alarm.kind],
+                "plc": alarm.plc_id.code,
+                "mo": alarm.mo_id or "",
+                "reason": alarm.reason,
+                "count": alarm.count,
+            }
+            for alarm in self.search([("state", "=", "open")], limit=20)
+        ]

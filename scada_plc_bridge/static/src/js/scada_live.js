@@ -1,0 +1,120 @@
+odoo.define("scada_plc_bridge.live_board", function (require) {
+    "use strict";
+
+    /**
+     * The live board: batch, alarm and PLC views re-read their records when
+     * the runtime says on the bus that something changed (no page reload, no
+     * polling of the records by the browser), the person who pressed a PLC
+     * button is told its outcome, and the batch board shows the open alarms
+     * above the cards until someone acknowledges them.  A slow tick keeps
+     * "minutes since the last read" honest when the runtime has stopped.
+     */
+    const core = require("web.core");
+    const FormController = require("web.FormController");
+    const KanbanController = require("web.KanbanController");
+    const ListController = require("web.ListController");
+
+    const _t = core._t;
+    const CHANNEL = "scada_plc_bridge.board";
+    const LIVE_MODELS = ["mo.batch", "scada.alarm", "scada.plc", "scada.plc.request"];
+    const TICK_MS = 30000;
+    const RELOAD_DEBOUNCE_MS = 300;
+
+    const LiveMixin = {
+        start: function () {
+            const started = this._super.apply(this, arguments);
+            if (LIVE_MODELS.includes(this.modelName)) {
+                this.call("bus_service", "addChannel", CHANNEL);
+                this.call("bus_service", "startPolling");
+                this.call("bus_service", "onNotification", this, this._onScadaNotification);
+                this._scadaReload = _.debounce(this._scadaReloadNow.bind(this), RELOAD_DEBOUNCE_MS);
+                this._scadaTicker = setInterval(() => this._scadaReload(), TICK_MS);
+                started.then(() => this._scadaRenderAlarms());
+            }
+            return started;
+        },
+        destroy: function () {
+            clearInterval(this._scadaTicker);
+            this._super.apply(this, arguments);
+        },
+        _onScadaNotification: function (notifications) {
+            let changed = false;
+            for (const [channel, message] of notifications) {
+                if (channel !== CHANNEL || !message || message.type !== "scada_board") {
+                    continue;
+                }
+                changed = true;
+                const request = message.request;
+                if (request && request.user_id === this.getSession().uid) {
+                    this.displayNotification({
+                        title: request.kind,
+                        message: request.result || request.state,
+                        type: request.state === "done" ? "success" : "danger",
+                        sticky: request.state !== "done",
+                    });
+                }
+            }
+            if (changed) {
+                this._scadaReload();
+            }
+        },
+        _scadaReloadNow: function () {
+            if (this.isDestroyed()) {
+                return;
+            }
+            if (this.modelName === "mo.batch" && this.viewType === "form") {
+                const state = this.model.get(this.handle);
+                if (this.mode === "edit" || !state || !state.res_id) {
+                    return;
+                }
+            }
+            this.reload().then(() => this._scadaRenderAlarms()).guardedCatch(() => {});
+        },
+        _scadaRenderAlarms: function () {
+            if (this.modelName !== "mo.batch" || this.viewType !== "kanban") {
+                return;
+            }
+            return this._rpc({
+                model: "scada.alarm",
+                method: "search_read",
+                domain: [["state", "=", "open"]],
+                fields: ["plc_id", "kind", "mo_id", "reason", "count"],
+                limit: 20,
+            }).then((alarms) => {
+                this.$(".o_scada_alarms").remove();
+                if (!alarms.length) {
+                    return;
+                }
+                const $banner = $("<div>", {class: "o_scada_alarms alert alert-danger mb-0"});
+                for (const alarm of alarms) {
+                    const $row = $("<div>", {class: "o_scada_alarm d-flex align-items-center"});
+                    const kind = alarm.kind ? String(alarm.kind) : "";
+                    $row.append($("<strong>", {class: "mr-2"}).text(alarm.plc_id[1]));
+                    $row.append($("<span>", {class: "badge badge-danger mr-2"}).text(kind));
+                    $row.append($("<span>", {class: "mr-2"}).text(alarm.mo_id || ""));
+                    $row.append($("<span>", {class: "o_scada_alarm_reason flex-grow-1"}).text(alarm.reason));
+                    if (alarm.count > 1) {
+                        $row.append($("<span>", {class: "badge badge-pill badge-secondary mr-2"}).text("x" + alarm.count));
+                    }
+                    const $ack = $("<button>", {class: "btn btn-sm btn-secondary o_scada_acknowledge"}).text(
+                        _t("Acknowledge")
+                    );
+                    $ack.on("click", () => {
+                        this._rpc({model: "scada.alarm", method: "action_acknowledge", args: [[alarm.id]]}).then(() =>
+                            this._scadaRenderAlarms()
+                        );
+                    });
+                    $row.append($ack);
+                    $banner.append($row);
+                }
+                this.$(".o_content").prepend($banner);
+            });
+        },
+    };
+
+    KanbanController.include(LiveMixin);
+    ListController.include(LiveMixin);
+    FormController.include(LiveMixin);
+
+    return LiveMixin;
+});
