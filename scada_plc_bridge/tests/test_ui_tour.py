@@ -67,6 +67,10 @@ class ScadaBrowserCase(HttpCase):
         finally:
             self.browser.delete_cookie("session_id", domain=HOST)
             self.browser.clear()
+            # As browser_js does: the page's last requests share this test's
+            # cursor, so let them end before the test goes on.
+            self._wait_remaining_requests()
+            self.env.cache.invalidate()
 
     def _save_screenshot(self, name):
         os.makedirs(SCREENSHOT_DIR, exist_ok=True)
