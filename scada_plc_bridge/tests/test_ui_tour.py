@@ -1,15 +1,22 @@
 """The operator UI in a real browser: Debian's Chromium, headless, driven by
 Odoo's tour runner, logged in as a SCADA User.  Screenshots of the kanban,
-the batch form and the history pivot land in <repository>/screenshots/
-(git-ignored) on every run; scripts/refresh_screenshots.sh copies them to docs/."""
+the batch form, the deviation colours and the consumption pivot land in
+<repository>/screenshots/ (git-ignored) on every run;
+scripts/refresh_screenshots.sh copies them to docs/."""
 
 import base64
 import os
+import shutil
+import subprocess
+import tempfile
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import HOST, ChromeBrowser
+from odoo.tests.common import HOST, ChromeBrowser, Form
 from odoo.tools import config
 
+from ..models.mo_history import ARCHIVE_CONTEXT_KEY
 from ..plclib.simulator import PlcSimulator
 from ..runner.cycle import PlcCycle
 from .common import ScadaCase, in_test_transaction, plc_reports
@@ -31,8 +38,10 @@ class OfflineChromeBrowser(ChromeBrowser):
         return super()._spawn_chrome(cmd[:-1] + OFFLINE_SWITCHES + cmd[-1:])
 
 
-@tagged("post_install", "-at_install")
-class TestOperatorTour(HttpCase):
+class ScadaBrowserCase(HttpCase):
+    """Debian's Chromium without network, and screenshots of pages as the
+    SCADA User sees them (shared by the tour tests)."""
+
     browser_size = "1366,900"
 
     @classmethod
@@ -41,6 +50,40 @@ class TestOperatorTour(HttpCase):
             cls.browser = OfflineChromeBrowser(cls._logger, cls.browser_size, cls.__name__)
             cls.addClassCleanup(cls.terminate_browser)
 
+    def capture_screens(self, *pages, login="shift_supervisor"):
+        """Screenshots of (name, url, CSS selector that shows it rendered), as `login` sees them."""
+        self.start_browser()
+        self.authenticate(login, login)
+        base_url = "http://%s:%s" % (HOST, config["http_port"])
+        self.env["base"].flush()  # the browser reads through the test cursor
+        try:
+            for name, url, selector in pages:
+                self.browser.navigate_to(base_url + url)
+                ready = (
+                    "!!document.querySelector(%r) && ![...document.querySelectorAll('.o_loading')]"
+                    ".some(e => e.offsetParent !== null)" % selector
+                )
+                self.assertTrue(self.browser._wait_ready(ready), "%s did not render" % name)
+                self._save_screenshot(name)
+        finally:
+            self.browser.delete_cookie("session_id", domain=HOST)
+            self.browser.clear()
+            # As browser_js does: the page's last requests share this test's
+            # cursor, so let them end before the test goes on.
+            self._wait_remaining_requests()
+            self.env.cache.invalidate()
+
+    def _save_screenshot(self, name):
+        os.makedirs(SCREENSHOT_DIR, exist_ok=True)
+        request_id = self.browser._websocket_send("Page.captureScreenshot", params={"format": "png"})
+        data = self.browser._websocket_wait_id(request_id).get("result", {}).get("data")
+        self.assertTrue(data, "Chromium returned no screenshot")
+        with open(os.path.join(SCREENSHOT_DIR, name + ".png"), "wb") as handle:
+            handle.write(base64.b64decode(data))
+
+
+@tagged("post_install", "-at_install")
+class TestOperatorTour(ScadaBrowserCase):
     def setUp(self):
         super().setUp()
         self.simulator = PlcSimulator().start()
@@ -111,13 +154,6 @@ class TestOperatorTour(HttpCase):
         self.start_tour(
             "/web#action=scada_plc_bridge.mo_batch_action", "scada_retry_push_tour", login="shift_supervisor"
         )
-        self.capture_screens(
-            (
-                "history_pivot",
-                "/web#action=scada_plc_bridge.mo_history_action&view_type=pivot",
-                ".o_pivot table",
-            ),
-        )
         history = self.env["mo.history"].search([("production_id", "=", production.id)])
         self.assertEqual(history.status, "completed")
         self.assertEqual(production.state, "done")
@@ -136,29 +172,199 @@ class TestOperatorTour(HttpCase):
         self.assertIn("Silo C blocked by caking", history.notes)
         self.assertEqual(production.state, "cancel")
 
-    def capture_screens(self, *pages):
-        """Screenshots of (name, url, CSS selector that shows it rendered), as the SCADA User sees them."""
-        self.start_browser()
-        self.authenticate("shift_supervisor", "shift_supervisor")
-        base_url = "http://%s:%s" % (HOST, config["http_port"])
-        self.env["base"].flush()  # the browser reads through the test cursor
-        try:
-            for name, url, selector in pages:
-                self.browser.navigate_to(base_url + url)
-                ready = (
-                    "!!document.querySelector(%r) && ![...document.querySelectorAll('.o_loading')]"
-                    ".some(e => e.offsetParent !== null)" % selector
-                )
-                self.assertTrue(self.browser._wait_ready(ready), "%s did not render" % name)
-                self._save_screenshot(name)
-        finally:
-            self.browser.delete_cookie("session_id", domain=HOST)
-            self.browser.clear()
 
-    def _save_screenshot(self, name):
-        os.makedirs(SCREENSHOT_DIR, exist_ok=True)
-        request_id = self.browser._websocket_send("Page.captureScreenshot", params={"format": "png"})
-        data = self.browser._websocket_wait_id(request_id).get("result", {}).get("data")
-        self.assertTrue(data, "Chromium returned no screenshot")
-        with open(os.path.join(SCREENSHOT_DIR, name + ".png"), "wb") as handle:
-            handle.write(base64.b64decode(data))
+@tagged("post_install", "-at_install")
+class TestReportTours(ScadaBrowserCase):
+    """The reports in the browser: the consumption pivot, the batch form's
+    tolerance colours, the day report's PDF (rendered by wkhtmltopdf, read back
+    with pdftotext) and the consumption report for a supervisor who reads
+    Indonesian.  In this module with the other tours: pytest-odoo starts an
+    HTTP server per test module on Odoo 14, and a second module's server was
+    found refusing connections."""
+
+    def setUp(self):
+        super().setUp()
+        self.simulator = PlcSimulator().start()
+        self.addCleanup(self.simulator.stop)
+        self.plc = self.env["scada.plc"].create(
+            {"name": "Report line", "code": "RPT01", "port": self.simulator.port, "timeout": 0.5}
+        )
+        self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.default_plc_id", self.plc.id)
+        self.env.company.partner_id.tz = "Asia/Jakarta"
+        self.user = new_test_user(
+            self.env,
+            "shift_supervisor",
+            groups="scada_plc_bridge.group_scada_user",
+            password="shift_supervisor",
+            name="Shift Supervisor",
+            tz="Asia/Jakarta",
+        )
+        kg = self.env.ref("uom.product_uom_kgm")
+        silos = {silo.tag: silo for silo in self.plc.silo_ids}
+
+        def product(name):
+            return self.env["product.product"].create(
+                {"name": name, "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
+            )
+
+        self.corn, self.copra, self.molasses, self.leftover = (
+            product(name) for name in ("TOUR CORN", "TOUR COPRA", "TOUR MOLASSES", "TOUR LEFTOVER")
+        )
+        self.feed = product("TOUR FEED")
+        self.bom = self.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": self.feed.product_tmpl_id.id,
+                "product_qty": 1000,
+                "product_uom_id": kg.id,
+                "bom_line_ids": [
+                    (0, 0, {"product_id": p.id, "product_qty": qty, "scada_silo_id": silos[tag].id})
+                    for p, qty, tag in (
+                        (self.corn, 600, "silo_d"),
+                        (self.copra, 350, "silo_b"),
+                        (self.molasses, 50, "lq114"),
+                    )
+                ],
+            }
+        )
+        silos["silo_a"].product_id = self.leftover  # only a cancelled batch used it
+
+    def production(self):
+        form = Form(self.env["mrp.production"])
+        form.product_id = self.feed
+        form.bom_id = self.bom
+        form.product_qty = 1000
+        production = form.save()
+        production.action_confirm()
+        return production
+
+    def archived(self, status="completed", **values):
+        production = self.production()
+        record = {
+            "batch_no": 7000 + production.id,
+            "mo_id": production.name,
+            "production_id": production.id,
+            "plc_id": self.plc.id,
+            "equipment": self.plc.code,
+            "slot": 1,
+            "finished_goods": self.feed.display_name,
+            "consumption": 1000.0,
+            "consumption_silo_d": 600.0,
+            "consumption_silo_b": 350.0,
+            "consumption_lq114": 50.0,
+            "actual_consumption_silo_d": 601.75,
+            "actual_consumption_silo_b": 350.0,
+            "actual_consumption_lq114": 50.0,
+            "actual_weight_quantity_finished_goods": 1001.75,
+            "status_manufacturing": status == "completed",
+            "status": status,
+            "notes": "Finished by the PLC.",
+            "date_archived": fields.Datetime.now(),
+            "date_plc_write": fields.Datetime.now() - timedelta(minutes=20),
+        }
+        record.update(values)
+        return self.env["mo.history"].with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo().create(record)
+
+    def two_completed_and_an_auto_cancel(self):
+        done = self.archived() | self.archived(actual_consumption_silo_d=601.75)
+        failed = self.archived(
+            status="cancelled",
+            status_operation=True,
+            actual_consumption_silo_d=0.0,
+            actual_consumption_silo_a=44.0,
+            notes="Auto-cancelled: status_operation=1 (failed) detected from PLC",
+        )
+        return done, failed
+
+    def test_consumption_pivot_materials_by_day_completed_only(self):
+        self.two_completed_and_an_auto_cancel()
+        self.start_tour(
+            "/web#action=scada_plc_bridge.scada_consumption_report_action",
+            "scada_consumption_pivot_tour",
+            login="shift_supervisor",
+        )
+        self.capture_screens(
+            (
+                "consumption_pivot",
+                "/web#action=scada_plc_bridge.scada_consumption_report_action",
+                ".o_pivot table",
+            )
+        )
+
+    def test_batch_form_colours_deviation_by_tolerance(self):
+        production = self.production()
+        self.env["mo.batch"]._sync_mo(self.plc)
+        batch = self.env["mo.batch"].search([("production_id", "=", production.id)])
+        plc_reports(
+            self.simulator,
+            batch,
+            actual_consumption_silo_d=600.03,
+            actual_consumption_silo_b=350.2,
+            actual_consumption_lq114=80.0,  # 30 kg over plan
+            actual_weight_quantity_finished_goods=1030.23,
+            status_manufacturing=True,
+        )
+        self.plc._read_cycle()
+        self.plc._read_cycle()  # 'finished' is taken when two reads agree
+        self.assertTrue(batch.status_manufacturing)
+        url = "/web#model=mo.batch&view_type=form&id=%d" % batch.id
+        self.start_tour(url, "scada_deviation_colours_tour", login="shift_supervisor")
+        self.capture_screens(("batch_deviation", url, ".o_scada_consumption tr.o_scada_outside"))
+
+    def test_day_report_pdf_from_the_plc_form(self):
+        done, failed = self.two_completed_and_an_auto_cancel()
+        self.start_tour(
+            "/web#model=scada.plc&view_type=form&id=%d" % self.plc.id,
+            "scada_day_report_tour",
+            login="shift_supervisor",
+        )
+        wizard = self.env["scada.day.report.wizard"].search([], order="id desc", limit=1)
+        self.assertEqual(wizard.plc_id, self.plc, "the wizard proposes the PLC of the form")
+        # The PDF itself: wkhtmltopdf fetches the styles from this test's server.
+        self.env["ir.config_parameter"].sudo().set_param(
+            "report.url", "http://%s:%s" % (HOST, config["http_port"])
+        )
+        today = self.env["report.scada_plc_bridge.report_scada_day_sheet"]._get_report_values(self.plc.ids)[
+            "sheets"
+        ][0]["date_from"]
+        report = self.env.ref("scada_plc_bridge.action_report_scada_day_sheet")
+        pdf, kind = (
+            report.with_user(self.user)
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(self.plc.ids, data={"date_from": str(today), "date_to": str(today)})
+        )
+        self.assertEqual(kind, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        text = self.pdf_text(pdf)
+        for history in done | failed:
+            self.assertIn(history.mo_id, text)
+        lines = text.splitlines()
+        corn = [line for line in lines if "TOUR CORN" in line]
+        self.assertEqual(len(corn), 1, "one consumption line per material")
+        self.assertRegex(corn[0], r"1,200\.00\s+1,203\.50\s+\+3\.50\s+\+0\.3 %")
+        self.assertFalse([line for line in lines if "TOUR LEFTOVER" in line], "completed batches only")
+        self.assertIn("Auto-cancelled: status_operation=1", text)
+        self.assertIn("Cancelled (PLC failure)", text)
+        self.assertIn("Asia/Jakarta", text)
+
+    def pdf_text(self, pdf):
+        pdftotext = shutil.which("pdftotext")
+        self.assertTrue(
+            pdftotext, "pdftotext (Debian's poppler-utils) is missing: run scripts/setup.sh as root"
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "day.pdf")
+            with open(path, "wb") as handle:
+                handle.write(pdf)
+            return subprocess.run(
+                [pdftotext, "-layout", path, "-"], capture_output=True, text=True, check=True, timeout=60
+            ).stdout
+
+    def test_indonesian_supervisor_opens_the_consumption_report(self):
+        self.env["base.language.install"].create({"lang": "id_ID", "overwrite": True}).lang_install()
+        self.user.lang = "id_ID"
+        self.archived(actual_consumption_silo_d=1234.5)
+        self.start_tour(
+            "/web#action=scada_plc_bridge.scada_consumption_report_action",
+            "scada_consumption_indonesian_tour",
+            login="shift_supervisor",
+        )

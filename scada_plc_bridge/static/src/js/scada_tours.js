@@ -59,4 +59,114 @@ odoo.define("scada_plc_bridge.tours", function (require) {
             run: function () {},
         },
     ]);
+
+    // A supervisor reads the consumption per material per day: completed
+    // batches only, kg summed, no percentage offered as a sum.
+    tour.register("scada_consumption_pivot_tour", {test: true, url: "/web#action=scada_plc_bridge.scada_consumption_report_action"}, [
+        {
+            content: "Completed batches only, by default",
+            trigger: ".o_searchview_facet:contains('Completed')",
+            run: function () {},
+        },
+        {
+            content: "Materials are the rows, with the kg of both completed batches",
+            trigger: ".o_pivot table tr:has(th:contains('TOUR CORN')) td:contains('1,203.50')",
+            run: function () {},
+        },
+        {
+            content: "Days are the columns",
+            trigger: ".o_pivot table thead th:contains('" + moment().format("YYYY") + "')",
+            run: function () {},
+        },
+        {
+            content: "The auto-cancelled batch's material is not counted",
+            trigger: ".o_pivot table:not(:has(th:contains('TOUR LEFTOVER'))):has(th:contains('TOUR COPRA'))",
+            run: function () {},
+        },
+        {
+            content: "Open the measures",
+            trigger: ".o_control_panel button.dropdown-toggle:contains('Measures')",
+        },
+        {
+            content: "kg are offered; the deviation in % is not",
+            trigger: ".o_pivot_measures_list:not(:has([data-field='deviation_percent'])) a[data-field='actual_kg']",
+            run: function () {},
+        },
+    ]);
+
+    // A finished batch with one silo 30 kg over plan: that silo is outside
+    // the tolerance, the others (0.03 kg and 0.2 kg off) are within.
+    tour.register("scada_deviation_colours_tour", {test: true}, [
+        {
+            content: "The molasses tank, 30 kg over plan, is outside the tolerance",
+            trigger: ".o_scada_consumption tr.o_scada_outside[data-silo='lq114']:contains('TOUR MOLASSES'):contains('+30.00')",
+            run: function () {},
+        },
+        {
+            content: "Its deviation is red",
+            trigger: ".o_scada_consumption tr[data-silo='lq114'] td.text-danger:contains('+60.0 %')",
+            run: function () {},
+        },
+        {
+            content: "The corn silo, 0.03 kg over, is within",
+            trigger: ".o_scada_consumption tr.o_scada_within[data-silo='silo_d']:contains('SILO D - TOUR CORN')",
+            run: function () {},
+        },
+        {
+            content: "The copra silo is within",
+            trigger: ".o_scada_consumption tr.o_scada_within[data-silo='silo_b']",
+            run: function () {},
+        },
+        {
+            content: "Silos the recipe does not use are not listed",
+            trigger: ".o_scada_consumption table:not(:has(tr[data-silo='silo_a'])):not(:has(.o_scada_warning))",
+            run: function () {},
+        },
+    ]);
+
+    // The shift supervisor prints the day report from the PLC's form.
+    tour.register("scada_day_report_tour", {test: true}, [
+        {
+            content: "Open the day report",
+            trigger: ".o_form_statusbar button:contains('Day report')",
+        },
+        {
+            content: "The wizard asks the PLC and the days",
+            trigger: ".o_field_widget[name='date_to']",
+            run: function () {},
+        },
+        {
+            content: "Print",
+            trigger: "button[name='action_print']",
+        },
+        {
+            content: "The wizard closes once the PDF is downloaded",
+            trigger: "body:not(:has(.modal)) .o_form_statusbar button:contains('Day report')",
+            run: function () {},
+        },
+    ]);
+
+    // A supervisor who reads Indonesian: words and numbers as the plant speaks.
+    tour.register("scada_consumption_indonesian_tour", {test: true, url: "/web#action=scada_plc_bridge.scada_consumption_report_action"}, [
+        {
+            content: "The report is titled in Indonesian",
+            trigger: ".o_control_panel .breadcrumb:contains('Pemakaian')",
+            run: function () {},
+        },
+        {
+            content: "Completed batches only",
+            trigger: ".o_searchview_facet:contains('Selesai')",
+            run: function () {},
+        },
+        {
+            content: "kg in the Indonesian format",
+            trigger: ".o_pivot table tr:has(th:contains('TOUR CORN')) td:contains('1.234,50')",
+            run: function () {},
+        },
+        {
+            content: "The measure is named in Indonesian",
+            trigger: ".o_pivot table thead th:contains('Aktual (kg)')",
+            run: function () {},
+        },
+    ]);
 });
