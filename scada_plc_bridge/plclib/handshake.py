@@ -161,9 +161,14 @@ def write_recipe(
 
 def acknowledge_read(client, read_layout, slot, identity, read_base=READ_AREA_BASE, stride=SLOT_STRIDE):
     """Set READ slot `slot`'s handshake word to 1 if the slot shows
-    `identity`; True once it shows `identity` with handshake 1.  False when
-    the slot shows another batch or none: someone else's result is never
-    acknowledged.  PlcError propagates (try again on the next cycle)."""
+    `identity`; True once acknowledged.  False when the slot shows another
+    batch or none: someone else's result is never acknowledged.  PlcError
+    propagates (try again on the next cycle).
+
+    The PLC replaces a result only once it is acknowledged, so a slot
+    showing `identity` with handshake 0 keeps it until our write lands; if
+    the read-back after the write already shows the next batch, the PLC
+    moved on after our acknowledgement, which counts as True."""
     report = _read(client, read_layout, read_base, slot, stride)
     if not report.shows(identity):
         return False
@@ -177,11 +182,18 @@ def acknowledge_read(client, read_layout, slot, identity, read_base=READ_AREA_BA
             echo = _read(client, read_layout, read_base, slot, stride)
         except PlcError:
             raise error
-        if echo.shows(identity) and echo.handshake == 1:
+        if _acknowledged(echo, identity):
             return True
         raise
-    echo = _read(client, read_layout, read_base, slot, stride)
-    return echo.shows(identity) and echo.handshake == 1
+    return _acknowledged(_read(client, read_layout, read_base, slot, stride), identity)
+
+
+def _acknowledged(echo, identity):
+    """After writing the READ handshake word: it shows 1, or the PLC took
+    the slot for its next batch, which it does only after an acknowledgement."""
+    if echo.shows(identity):
+        return echo.handshake == 1
+    return not echo.is_empty
 
 
 def clear_write_slot(

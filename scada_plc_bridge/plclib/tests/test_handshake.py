@@ -64,7 +64,7 @@ def plant(protocol):
 
 
 def client_for(sim, **kwargs):
-    options = dict(port=sim.port, protocol=sim.protocol, timeout=0.1, retries=3)
+    options = dict(port=sim.port, protocol=sim.protocol, timeout=0.3, retries=3)
     options.update(kwargs)
     return FinsClient(**options)
 
@@ -82,7 +82,7 @@ class CountingClient(FinsClient):
 
 
 def counting_client(sim, **kwargs):
-    options = dict(port=sim.port, protocol=sim.protocol, timeout=0.1, retries=3)
+    options = dict(port=sim.port, protocol=sim.protocol, timeout=0.3, retries=3)
     options.update(kwargs)
     return CountingClient(**options)
 
@@ -214,7 +214,7 @@ class OverwrittenClient(CountingClient):
 
 
 def test_a_slot_that_does_not_read_back_raises(sim):
-    with OverwrittenClient(port=sim.port, protocol=sim.protocol, timeout=0.1) as client:
+    with OverwrittenClient(port=sim.port, protocol=sim.protocol, timeout=0.3) as client:
         with pytest.raises(PlcHandshakeError) as caught:
             write(client, 1, recipe())
     assert "does not show" in str(caught.value)
@@ -400,6 +400,38 @@ def test_acknowledge_lets_the_plant_take_the_next_recipe(plant):
         assert ack(client, 1, identity(first)) is True
         assert wait_for(lambda: plant.takes_by_mo.get("WH/MO/00002") == 1)
         assert ack(client, 1, identity(first)) is False  # READ slot 1 reports on batch 2 now
+
+
+class ScanAfterWriteClient(FinsClient):
+    """A real client after whose every write the line runs one scan, as if
+    the PLC's scan fell between the write and the next command."""
+
+    def __init__(self, sim, **kwargs):
+        super().__init__(port=sim.port, protocol=sim.protocol, timeout=0.3, **kwargs)
+        self.sim, self.now = sim, 0.0
+
+    def write_words(self, address, words):
+        super().write_words(address, words)
+        self.now += 1.0
+        self.sim.plant_tick(self.now)
+
+
+def test_acknowledge_when_the_plc_moves_on_before_the_read_back(sim):
+    # The line's scans are driven by the client: batch 1 runs and finishes
+    # while recipe 2 waits; the scan right after the acknowledgement takes
+    # recipe 2 into READ slot 1, before the read-back.
+    sim.batch_seconds = 0.5
+    first, second = recipe(1, "WH/MO/00001"), recipe(2, "WH/MO/00002")
+    with ScanAfterWriteClient(sim) as client:
+        assert write(client, 1, first).status == "written"  # + a scan: taken
+        sim.plant_tick(2.0)  # finished
+        assert sim.finished == 1
+        assert write(client, 1, second).status == "written"  # + a scan: waits for the ack
+        assert sim.takes_by_mo == {"WH/MO/00001": 1}
+        assert ack(client, 1, identity(first)) is True  # + a scan: recipe 2 taken
+        assert sim.takes_by_mo == {"WH/MO/00001": 1, "WH/MO/00002": 1}
+        assert sim.read_slot_values("read", 1)["mo_id"] == "WH/MO/00002"
+        assert ack(client, 1, identity(first)) is False  # now it is batch 2's result
 
 
 # --- clear_write_slot -------------------------------------------------------------------

@@ -283,7 +283,7 @@ def test_tcp_stream_garbage_costs_a_reconnect_not_wrong_data():
 # --- faults that do not execute the command -----------------------------------
 def test_lost_request_executes_nothing_and_answers_nothing(simulator):
     simulator.set_fault("lost_request", 1.0)
-    with client_for(simulator, timeout=0.1, retries=1) as client:
+    with client_for(simulator, timeout=0.3, retries=1) as client:
         with pytest.raises(PlcTimeoutError):
             client.write_words("D7000", [7, 8, 9])
         with pytest.raises(PlcTimeoutError):
@@ -310,7 +310,7 @@ def test_refused_write_changes_no_memory(simulator):
 def test_a_fault_can_be_limited_to_writes(simulator, kind):
     simulator.memory.write(6000, [42])
     simulator.set_fault(kind, 1.0, command_codes=[commands.MemoryAreaWrite.code])
-    with client_for(simulator, timeout=0.1) as client:
+    with client_for(simulator, timeout=0.3) as client:
         with pytest.raises(PlcError):
             client.write_words("D7000", [1])
         assert client.read_words("D6000", 1) == [42]
