@@ -11,8 +11,8 @@ odoo.define("scada_plc_bridge.tours", function (require) {
             trigger: ".o_kanban_group:has(.o_column_title:contains('Failed to Push')) .o_kanban_record:contains('TOUR RETRY FEED')",
         },
         {
-            content: "Its card shows the error badge; open it",
-            trigger: ".o_kanban_record:contains('TOUR RETRY FEED') .o_scada_error_badge",
+            content: "Its card says why, in words; open it",
+            trigger: ".o_kanban_record:contains('TOUR RETRY FEED') .o_scada_card_reason:contains('Odoo refused')",
         },
         {
             content: "The form tells why Odoo refused",
