@@ -82,6 +82,19 @@ class MoBatch(models.Model):
         "stock until a SCADA manager accepts them (or resets the batch).",
     )
     review_reasons = fields.Text(string="Why Held", readonly=True)
+    cancel_note = fields.Text(
+        readonly=True,
+        copy=False,
+        help="A cancel asked by an operator: carried out by the PLC's poller, which first clears the "
+        "WRITE slot; a batch the PLC runs already is recorded when the PLC reports on it.",
+    )
+    cancel_waits_for_plc = fields.Boolean(
+        string="Cancel Waits for the PLC",
+        readonly=True,
+        copy=False,
+        help="The PLC had taken the recipe: the line cannot be stopped from Odoo, so what the PLC "
+        "reports is recorded (dosed material reaches stock) and the batch archived then.",
+    )
     replaces_plc_identity = fields.Char(
         readonly=True,
         copy=False,
@@ -361,7 +374,41 @@ class MoBatch(models.Model):
             production.with_context(scada_batch_cancel=True).action_cancel()
             if production.state != "cancel":
                 raise UserError(_("Odoo did not cancel %s.") % production.name)
+        notes = "\n".join(filter(None, [notes, self.cancel_note, self._scrap_dosed_material()]))
         self._archive("cancelled", notes)
+
+    def _scrap_dosed_material(self):
+        """What the line dosed into a batch that is cancelled (a PLC failure
+        half-way) left the silos all the same: it is scrapped from the MO's
+        source location, so stock says where it went.  Returns a note."""
+        kg = self.env.ref("uom.product_uom_kgm")
+        production = self.production_id
+        scraps = self.env["stock.scrap"]
+        for tag, _silo_id, _label in SILOS:
+            dosed = self["actual_consumption_" + tag]
+            move = production.move_raw_ids.filtered(
+                lambda m, tag=tag: m.bom_line_id.scada_silo_id.tag == tag
+            )[:1]
+            if not dosed or not move:
+                continue
+            scraps |= scraps.create(
+                {
+                    "product_id": move.product_id.id,
+                    "scrap_qty": kg._compute_quantity(dosed, move.product_uom),
+                    "product_uom_id": move.product_uom.id,
+                    "location_id": production.location_src_id.id,
+                    # Not linked to the MO: a done move on a cancelled MO would make it done.
+                    "origin": production.name,
+                    "company_id": production.company_id.id,
+                }
+            )
+        if not scraps:
+            return ""
+        scraps.do_scrap()
+        return _("Dosed material scrapped: %s") % ", ".join(
+            "%s %.2f %s" % (scrap.product_id.display_name, scrap.scrap_qty, scrap.product_uom_id.name)
+            for scrap in scraps
+        )
 
     def _archive(self, status, notes):
         """Move the batch to the history, in the caller's transaction."""
@@ -468,7 +515,7 @@ class MoBatch(models.Model):
         self._post_operation(_("Send to PLC requested"))
         pending = self.filtered(lambda b: b.plc_write_state != "written")
         pending.filtered(lambda b: b.plc_write_state == "failed").sudo().write({"plc_write_state": "pending"})
-        self.env["scada.plc.request"]._request_send(pending)
+        self.env["scada.plc.request"]._request_per_plc("send", pending)
         return self.env["scada.plc"]._notify(
             _("%(count)s recipe(s) handed to the PLC's poller; the result shows here within a poll interval.")
             % {"count": len(pending)}
@@ -555,13 +602,43 @@ class MoBatch(models.Model):
                 _("Reset%(actuals)s: the PLC will dose the recipe again as batch %(batch)s")
                 % {"actuals": _(" (actuals cleared)") if clear_actuals else "", "batch": batch.batch_no}
             )
-            self.env["scada.plc.request"]._request_send(batch)
+            self.env["scada.plc.request"]._request_per_plc("send", batch)
         return True
 
     def action_cancel(self, notes=None):
-        """Archive as cancelled with the notes; the MO is cancelled unless done."""
+        """Hand the cancel to the PLC's poller: under the PLC's lock it clears
+        the WRITE slot if the PLC has not taken the recipe, then cancels the
+        MO and archives the batch.  The plant's map has no abort word, so a
+        batch the PLC runs already cannot be stopped from Odoo: its report
+        (finished or failed) is still recorded, so dosed material reaches
+        stock, and the batch is archived then."""
         notes = notes or _("Cancelled by %s.") % self.env.user.name
-        for batch in self:
-            _logger.info("[TASK 1] %s cancelled by %s: %s", batch.mo_id, self.env.user.name, notes)
-            batch._cancel_and_archive(notes)
+        batches = self.exists()
+        for batch in batches:
+            _logger.info("[TASK 1] %s: cancel asked by %s: %s", batch.mo_id, self.env.user.name, notes)
+            batch.sudo().write({"cancel_note": notes})
+            batch._post_note(notes)
+        self.env["scada.plc.request"]._request_per_plc("cancel", batches)
+        return self.env["scada.plc"]._notify(
+            _(
+                "Cancel handed to the PLC's poller: the WRITE slot is cleared first; a batch the line runs "
+                "already is recorded when the PLC reports on it."
+            )
+        )
+
+    def _record_cancel(self, outcome):
+        """The poller's answer to a cancel: the slot was cleared (or never
+        held the recipe), or the PLC took it and runs it."""
+        self.ensure_one()
+        if outcome == "taken":
+            if not self.cancel_waits_for_plc:
+                self.write({"cancel_waits_for_plc": True})
+                self._post_note(
+                    _(
+                        "The PLC is running this batch and cannot be stopped from Odoo: what it reports "
+                        "is recorded, and the batch archived then."
+                    )
+                )
+            return False
+        self._cancel_and_archive(None)
         return True

@@ -303,7 +303,7 @@ class ScadaPlc(models.Model):
     def action_run_task1_sync_mo(self):
         self._check_manager()
         created = self.env["scada.task.sync"]._sync_mo(self)
-        self.env["scada.plc.request"]._request_send(created)
+        self.env["scada.plc.request"]._request_per_plc("send", created)
         return self._notify(
             _("Task 1: %(count)s MO(s) queued; their recipes are written by the poller.")
             % {"count": len(created)}

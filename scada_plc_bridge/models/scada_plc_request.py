@@ -9,6 +9,7 @@ KINDS = [
     ("test", "Test connection"),
     ("send", "Send recipes"),
     ("clear_read_slot", "Clear READ slot"),
+    ("cancel", "Cancel batches"),
 ]
 
 
@@ -50,10 +51,10 @@ class ScadaPlcRequest(models.Model):
         return request
 
     @api.model
-    def _request_send(self, batches):
-        """One 'send' request per PLC of these batches."""
+    def _request_per_plc(self, kind, batches):
+        """One request of this kind per PLC of these batches."""
         for plc in batches.plc_id:
-            self._request(plc, "send", batches.filtered(lambda batch, plc=plc: batch.plc_id == plc))
+            self._request(plc, kind, batches.filtered(lambda batch, plc=plc: batch.plc_id == plc))
 
     @api.model
     def _take_pending(self, plc_id):
@@ -70,7 +71,15 @@ class ScadaPlcRequest(models.Model):
         request = self.browse(request_id).exists()
         if not request:
             return
-        if request.kind == "send":
+        if request.kind == "cancel":
+            waiting = request.batch_ids.exists().filtered("cancel_waits_for_plc")
+            result = (
+                _("%(count)s batch(es) run on the line: recorded when the PLC reports")
+                % {"count": len(waiting)}
+                if waiting
+                else _("cancelled")
+            )
+        elif request.kind == "send":
             failed = request.batch_ids.filtered(lambda b: b.plc_write_state != "written")
             if failed:
                 state, result = "failed", "\n".join(b.last_error or b.mo_id for b in failed)

@@ -45,6 +45,7 @@ class PlcCycle:
                 requests = self._task("scada.plc.request", "_take_pending", self.plc_id)
             contact = self.read_and_apply(plan, client)
             if contact:
+                self.cancel(plan, client)
                 # One transaction for what the PLC is to be told: acknowledgements
                 # due, and the recipes to write (the queue refilled first if empty).
                 due, recipes = self.transaction(lambda env: self._to_tell(env, plan))
@@ -97,6 +98,28 @@ class PlcCycle:
             except PlcError as error:
                 # Not lost: the slot still shows unacknowledged and is tried next cycle.
                 _logger.warning("[TASK 2] %s: acknowledging slot %s failed: %s", plan["code"], slot, error)
+
+    # -- operators' cancels: the WRITE slot cleared before the MO is cancelled --
+    def cancel(self, plan, client):
+        for cancel in self._task("scada.task.sync", "_cancels_due", self.plc_id):
+            try:
+                outcome = handshake.clear_write_slot(
+                    client,
+                    plan["write_layout"],
+                    plan["read_layout"],
+                    cancel["slot"],
+                    cancel["identity"],
+                    plan["write_base"],
+                    plan["read_base"],
+                    plan["stride"],
+                )
+            except PlcError as error:
+                # Not lost: the cancel stays asked and is tried next cycle.
+                _logger.warning(
+                    "[TASK 1] %s: clearing slot %s failed: %s", plan["code"], cancel["slot"], error
+                )
+                continue
+            self._task("scada.task.finish", "_carry_out_cancel", cancel["batch_id"], outcome)
 
     # -- Task 1: recipes into WRITE slots --------------------------------------
     def write_recipes(self, plan, client, recipes):

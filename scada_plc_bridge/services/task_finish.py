@@ -60,6 +60,10 @@ class ScadaTaskFinish(models.AbstractModel):
                 note = _("Finished by the PLC; %s kg produced.") % batch.actual_weight_quantity_finished_goods
                 if batch.review_state == "accepted":
                     note += "\n" + batch.review_reasons
+                if batch.cancel_note:
+                    note += (
+                        "\n" + _("Cancel asked while the PLC ran it, not carried out: %s") % batch.cancel_note
+                    )
                 batch._archive("completed", note)
         except Exception as error:  # any refusal of Odoo: this batch waits, the others go on
             if is_transient(error):
@@ -70,6 +74,27 @@ class ScadaTaskFinish(models.AbstractModel):
         plc._notify_board([batch_id])
         _logger.info("[TASK 3] %s done in Odoo and archived", mo_id)
         return True
+
+    @api.model
+    def _carry_out_cancel(self, batch_id, outcome):
+        """An operator's cancel, once the poller cleared the WRITE slot (or
+        found the PLC running the batch)."""
+        batch = self.env["mo.batch"].browse(batch_id).exists()
+        if not batch:
+            return False
+        plc = batch.plc_id
+        try:
+            with self.env.cr.savepoint():
+                done = batch._record_cancel(outcome)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            message = _("Cancel refused by Odoo: %s") % error
+            batch.write({"last_error": message, "cancel_note": False})
+            batch._post_note(message)
+            return False
+        plc._notify_board([batch_id])
+        return done
 
     @api.model
     def _auto_cancel_batch(self, batch_id):

@@ -80,7 +80,8 @@ class ScadaTaskSync(models.AbstractModel):
     def _recipes_to_write(self, plc_id):
         """The recipes of the PLC's queue not yet in the PLC, as plain data."""
         batches = self.env["mo.batch"].search(
-            [("plc_id", "=", plc_id), ("plc_write_state", "!=", "written")], order="slot"
+            [("plc_id", "=", plc_id), ("plc_write_state", "!=", "written"), ("cancel_note", "=", False)],
+            order="slot",
         )
         return [
             {
@@ -91,6 +92,14 @@ class ScadaTaskSync(models.AbstractModel):
             }
             for batch in batches
         ]
+
+    @api.model
+    def _cancels_due(self, plc_id):
+        """Batches an operator cancelled whose WRITE slot is still to be cleared."""
+        batches = self.env["mo.batch"].search(
+            [("plc_id", "=", plc_id), ("cancel_note", "!=", False), ("cancel_waits_for_plc", "=", False)]
+        )
+        return [{"batch_id": b.id, "slot": b.slot, "identity": b._plc_identity()} for b in batches]
 
     @api.model
     def _record_write(self, batch_id, status, detail=""):

@@ -44,6 +44,7 @@ class TestAccess(ScadaCase):
             .create({"reason": "silo blocked"})
         )
         wizard.action_cancel()
+        self.cycle()  # the poller clears the PLC's slot, then cancels and archives
         history = self.env["mo.history"].search([("production_id", "=", self.production.id)])
         self.assertEqual(history.status, "cancelled")
         self.assertIn("silo blocked", history.notes)

@@ -1,7 +1,8 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import ScadaCase
+from ..runner.cycle import PlcCycle
+from .common import ScadaCase, in_test_transaction
 
 
 @tagged("post_install", "-at_install")
@@ -12,6 +13,7 @@ class TestHistoryIsImmutable(ScadaCase):
         cls.production = cls.confirmed_mo(100)
         cls.env["scada.task.sync"]._sync_mo(cls.plc)
         cls.env["mo.batch"].search([("plc_id", "=", cls.plc.id)]).action_cancel("test")
+        PlcCycle(cls.plc.id, in_test_transaction(cls.env)).run()
         cls.history = cls.env["mo.history"].search([("production_id", "=", cls.production.id)])
 
     def test_history_refuses_write_even_for_the_superuser(self):

@@ -30,6 +30,7 @@ class TestSyncMo(ScadaCase):
     def test_archived_mo_is_never_queued_again(self):
         production = self.confirmed_mo(100)
         self.queue().action_cancel("operator stop")
+        self.cycle()
         production.state = "confirmed"  # e.g. re-confirmed by hand afterwards
         self.assertFalse(self.queue())
 
