@@ -104,6 +104,7 @@ class ScadaPlc(models.Model):
     silo_ids = fields.One2many("scada.silo", "plc_id", string="Silos")
     memory_map_ids = fields.One2many("scada.memory.map", "plc_id", string="Memory map fields")
     batch_ids = fields.One2many("mo.batch", "plc_id", string="Queued batches")
+    request_ids = fields.One2many("scada.plc.request", "plc_id", string="Requests")
     batch_count = fields.Integer(compute="_compute_batch_count")
 
     _sql_constraints = [("code_company_uniq", "unique(code, company_id)", "The PLC code must be unique.")]
