@@ -7,7 +7,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero
 
 from ..const import (
-    AUTO_CANCEL_NOTE,
     KG_DIGITS,
     PARAM_PREFIX,
     PLC_TEXT_CHARS,
@@ -363,7 +362,7 @@ class MoBatch(models.Model):
 
     # -- Task 3's data: finishing, cancelling, archiving ---------------------------------
     def _auto_cancel_note(self):
-        return _(AUTO_CANCEL_NOTE)
+        return _("Auto-cancelled: status_operation=1 (failed) detected from PLC")
 
     def _cancel_and_archive(self, notes, refuse_done=False):
         self.ensure_one()

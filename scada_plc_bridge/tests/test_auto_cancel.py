@@ -1,6 +1,5 @@
 from odoo.tests import tagged
 
-from ..const import AUTO_CANCEL_NOTE
 from .common import ScadaCase
 
 
@@ -15,7 +14,10 @@ class TestAutoCancel(ScadaCase):
         self.assertEqual(production.state, "cancel")
         history = self.env["mo.history"].search([("production_id", "=", production.id)])
         self.assertEqual(history.status, "cancelled")
-        self.assertTrue(history.notes.startswith(AUTO_CANCEL_NOTE), history.notes)
+        self.assertTrue(
+            history.notes.startswith("Auto-cancelled: status_operation=1 (failed) detected from PLC"),
+            history.notes,
+        )
         self.assertIn("Dosed material scrapped: JAGUNG GILING 250.00 kg", history.notes)
         self.assertEqual(history.actual_consumption_silo_d, 250.0)
         self.assertTrue(history.status_operation)
