@@ -213,12 +213,17 @@ class ScadaPlc(models.Model):
 
     # -- connection state, logged once per change ---------------------------
     def _record_contact(self, warning=None):
+        """Returns True when the PLC's state changed (not only its heartbeat)."""
         self.ensure_one()
-        values = {"state": "connected", "last_contact": fields.Datetime.now()}
+        now = fields.Datetime.now()
         if self.state != "connected" or (self.last_error or False) != (warning or False):
-            values["last_error"] = warning or False
             _logger.info("[TASK 2] %s: connected%s", self.code, " (%s)" % warning if warning else "")
-        self.write(values)
+            self.write({"state": "connected", "last_contact": now, "last_error": warning or False})
+            return True
+        # The heartbeat of every poll: one plain UPDATE, no tracking or chatter machinery.
+        self.env.cr.execute("UPDATE scada_plc SET last_contact = %s WHERE id = %s", (now, self.id))
+        self.invalidate_cache(["last_contact"], self.ids)
+        return False
 
     def _record_contact_error(self, error):
         self.ensure_one()
@@ -230,6 +235,7 @@ class ScadaPlc(models.Model):
             self.write({"state": "error", "last_error": message})
 
     def _record_slot_problems(self, problems):
+        """Returns True when the slots' problems changed."""
         self.ensure_one()
         text = "\n".join(problems) or False
         if (self.slot_problems or False) != text:
@@ -241,6 +247,8 @@ class ScadaPlc(models.Model):
             if not problems:
                 _logger.info("[TASK 2] %s: all slots readable again", self.code)
             self.write({"slot_problems": text})
+            return True
+        return False
 
     # -- Task 2 cron: the safety net where no runner polls ----------------------
     @api.model
