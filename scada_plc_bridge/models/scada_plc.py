@@ -325,11 +325,10 @@ class ScadaPlc(models.Model):
     def action_run_task3_process_completed(self):
         self._check_manager()
         finish = self.env["scada.task.finish"]
-        locked = finish._lock_finished(finish._finished_batch_ids())
-        done = sum(bool(finish._push_to_odoo(batch)) for batch in locked)
+        done, tried = finish._finish_now(finish._finished_batch_ids())
         return self._notify(
             _("Task 3: %(done)s batch(es) finished, %(failed)s refused.")
-            % {"done": done, "failed": len(locked) - done}
+            % {"done": done, "failed": tried - done}
         )
 
     def action_run_task4_health(self):
