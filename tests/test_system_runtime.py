@@ -78,33 +78,52 @@ def last_contact_age(database, plc_id):
     )
 
 
-@pytest.mark.parametrize("mode", ["threaded", "workers"])
-def test_the_line_keeps_running_for_minutes(cleanup, mode):
-    options = ("--workers", "2", "--longpolling-port", free_port()) if mode == "workers" else ()
-    simulator, database, server, plant = start(
-        cleanup,
-        "runtime-%s" % mode,
-        *options,
-        sim_options=("--batch-seconds", "2", "--fail-batch", "3", "--fail-batch", "14", "--seed", "7"),
-    )
-    started = time.monotonic()
-    production_ids = run_waves(plant, waves=6, per_wave=4, every_seconds=30)
-    # Three minutes in, the PLC is still polled every second or so.
-    time.sleep(max(0.0, 185 - (time.monotonic() - started)))
-    assert last_contact_age(database, plant.plc_id) < 5, "polling stopped"
-    problems, summary = check_outcome(database, production_ids, simulator)
-    assert not problems, problems
-    assert summary["cancel"] >= 2 and summary["done"] >= 20, summary
-    assert summary["takes"] == len(production_ids), summary
-    assert not server.errors(), server.errors()[:5]
-    assert not server.log_lines("timeout after"), "a worker was killed"
-    # Odoo's cron runner ran the four tasks (and was not blocked by any of them).
-    for xml_id in SCADA_CRONS:
-        ran = database.sql(
-            "SELECT lastcall IS NOT NULL FROM ir_cron c JOIN ir_model_data d ON d.res_id = c.id"
-            " AND d.model = 'ir.cron' WHERE d.module = 'scada_plc_bridge' AND d.name = '%s'" % xml_id
+def test_the_line_keeps_running_for_minutes(cleanup):
+    """Threaded mode and `--workers 2`, side by side (each its own database,
+    simulator and server), for more than three minutes each."""
+    lines = {}
+    for mode, options in (
+        ("threaded", ()),
+        ("workers", ("--workers", "2", "--longpolling-port", free_port())),
+    ):
+        lines[mode] = start(
+            cleanup,
+            "runtime-%s" % mode,
+            *options,
+            sim_options=("--batch-seconds", "2", "--fail-batch", "3", "--fail-batch", "14", "--seed", "7"),
         )
-        assert ran == "t", "%s never ran" % xml_id
+    started = time.monotonic()
+    production_ids, failures = {}, {}
+
+    def run(mode):
+        try:
+            production_ids[mode] = run_waves(lines[mode][3], waves=6, per_wave=4, every_seconds=30)
+        except Exception as error:  # reported below, with the mode
+            failures[mode] = error
+
+    threads = [threading.Thread(target=run, args=(mode,)) for mode in lines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    # Three minutes in, each PLC is still polled every second or so.
+    time.sleep(max(0.0, 185 - (time.monotonic() - started)))
+    for mode, (simulator, database, server, plant) in lines.items():
+        assert last_contact_age(database, plant.plc_id) < 5, "%s: polling stopped" % mode
+        problems, summary = check_outcome(database, production_ids[mode], simulator)
+        assert not problems, (mode, problems)
+        assert summary["cancel"] >= 2 and summary["done"] >= 20, (mode, summary)
+        assert summary["takes"] == len(production_ids[mode]), (mode, summary)
+        assert not server.errors(), (mode, server.errors()[:5])
+        assert not server.log_lines("timeout after"), "%s: a worker was killed" % mode
+        # Odoo's cron runner ran the four tasks (and was not blocked by any of them).
+        for xml_id in SCADA_CRONS:
+            ran = database.sql(
+                "SELECT lastcall IS NOT NULL FROM ir_cron c JOIN ir_model_data d ON d.res_id = c.id"
+                " AND d.model = 'ir.cron' WHERE d.module = 'scada_plc_bridge' AND d.name = '%s'" % xml_id
+            )
+            assert ran == "t", "%s: %s never ran" % (mode, xml_id)
 
 
 def test_two_servers_share_the_line_and_hand_over(cleanup):
