@@ -1,6 +1,7 @@
 import json
 import logging
 import unicodedata
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -109,6 +110,12 @@ class MoBatch(models.Model):
     )
     product_id = fields.Many2one(related="production_id.product_id", string="Product")
     plc_heartbeat = fields.Selection(related="plc_id.heartbeat")
+    is_stale = fields.Boolean(
+        string="Stale",
+        compute="_compute_is_stale",
+        search="_search_is_stale",
+        help="Sent or running, and no PLC read for longer than the stale setting.",
+    )
     locals().update(
         silo_float_fields(
             "deviation_",
@@ -176,6 +183,32 @@ class MoBatch(models.Model):
         for batch in self:
             for tag in SILO_TAGS:
                 batch["deviation_" + tag] = batch["actual_consumption_" + tag] - batch["consumption_" + tag]
+
+    @api.model
+    def _stale_before(self):
+        return fields.Datetime.now() - timedelta(minutes=self._param("health_stale_minutes"))
+
+    @api.depends("state", "last_read_from_plc", "date_plc_write")
+    def _compute_is_stale(self):
+        stale_before = self._stale_before()
+        for batch in self:
+            batch.is_stale = batch.state in ("sent", "running") and (
+                (batch.last_read_from_plc or batch.date_plc_write or stale_before) < stale_before
+            )
+
+    @api.model
+    def _search_is_stale(self, operator, value):
+        stale = [
+            ("state", "in", ("sent", "running")),
+            "|",
+            ("last_read_from_plc", "<", self._stale_before()),
+            "&",
+            ("last_read_from_plc", "=", False),
+            ("date_plc_write", "<", self._stale_before()),
+        ]
+        if (operator == "=") == bool(value):
+            return stale
+        return [("id", "not in", self.search(stale).ids)]
 
     @api.depends("last_read_from_plc")
     def _compute_last_read_age(self):

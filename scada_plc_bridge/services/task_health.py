@@ -22,17 +22,14 @@ class ScadaTaskHealth(models.AbstractModel):
     def _check_health(self):
         """Returns the number of open problems."""
         batches = self.env["mo.batch"]
-        now = fields.Datetime.now()
-        stale_before = now - timedelta(minutes=batches._param("health_stale_minutes"))
-        push_failed_before = now - timedelta(minutes=batches._param("health_push_failed_minutes"))
+        push_failed_before = fields.Datetime.now() - timedelta(
+            minutes=batches._param("health_push_failed_minutes")
+        )
         problems = {}
         for batch in batches.search([]):
-            if (
-                batch.state in ("sent", "running")
-                and (batch.last_read_from_plc or batch.date_plc_write) < stale_before
-            ):
+            if batch.is_stale:
                 problems[(batch.id, _("SCADA: no PLC read for too long"))] = _("Last PLC read: %s") % (
-                    batch.last_read_from_plc or _("never")
+                    batch.last_read_age
                 )
             if batch.review_state == "needs_review":
                 # The trust boundary's rules (scada.plausibility) held it.

@@ -62,3 +62,15 @@ class TestHealth(ScadaCase):
         )
         self.env["mo.batch"]._cron_health()
         self.assertIn("SCADA: failing to push to Odoo", self.activities(batch).mapped("summary"))
+
+    def test_the_stale_filter_follows_the_setting(self):
+        self.confirmed_mo(1000)
+        batch = self.queue()
+        self.report(batch, actual_consumption_silo_d=10.0)
+        self.cycle()
+        batch.sudo().write({"last_read_from_plc": fields.Datetime.now() - timedelta(minutes=7)})
+        stale = self.env["mo.batch"].search([("is_stale", "=", True)])
+        self.assertFalse(stale & batch)  # 10 minutes by default
+        self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.health_stale_minutes", 5)
+        self.assertEqual(self.env["mo.batch"].search([("is_stale", "=", True)]) & batch, batch)
+        self.assertFalse(self.env["mo.batch"].search([("is_stale", "=", False)]) & batch)
