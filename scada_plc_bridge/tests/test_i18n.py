@@ -39,7 +39,7 @@ TERMS = {
     "DM Address": "Alamat DM",
     "Manufacturing Order": "Order Produksi",
     "Manufacturing order %s is already done.": "Order produksi %s sudah selesai.",
-    "Stale (no read for 10 min)": "Tanpa pembacaan (10 menit)",
+    "Stale (no PLC read for longer than the setting)": "Tanpa pembacaan (lebih lama dari pengaturan)",
 }
 
 
