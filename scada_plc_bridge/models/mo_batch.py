@@ -560,8 +560,9 @@ class MoBatch(models.Model):
         """Hand the write to the PLC's poller and return at once: the
         handshake writes each recipe once, however often this is pressed."""
         self._post_operation(_("Send to PLC requested"))
+        # Only a request: the batch row is the runtime's to write (a failed
+        # write is tried again every cycle anyway); no collision with it.
         pending = self.filtered(lambda b: b.plc_write_state != "written")
-        pending.filtered(lambda b: b.plc_write_state == "failed").sudo().write({"plc_write_state": "pending"})
         self.env["scada.plc.request"]._request_per_plc("send", pending)
         return self.env["scada.plc"]._notify(
             _("%(count)s recipe(s) handed to the PLC's poller; the result shows here within a poll interval.")

@@ -77,13 +77,14 @@ class ScadaAlarm(models.Model):
         return True
 
     @api.model
-    def _open_summary(self):
-        """The open alarms, newest first, for the board's banner."""
+    def board_summary(self):
+        """The open alarms, newest first, for the board's banner (in the
+        reader's language; what the reader may read)."""
         return [
             {
                 "id": alarm.id,
                 "kind": dict(self._fields["kind"]._description_selection(self.env))[alarm.kind],
-                "plc": alarm.plc_id.code,
+                "plc": alarm.plc_id.display_name,
                 "mo": alarm.mo_id or "",
                 "reason": alarm.reason,
                 "count": alarm.count,

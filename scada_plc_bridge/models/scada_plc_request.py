@@ -71,20 +71,9 @@ class ScadaPlcRequest(models.Model):
         request = self.browse(request_id).exists()
         if not request:
             return
-        if request.kind == "cancel":
-            waiting = request.batch_ids.exists().filtered("cancel_waits_for_plc")
-            result = (
-                _("%(count)s batch(es) run on the line: recorded when the PLC reports")
-                % {"count": len(waiting)}
-                if waiting
-                else _("cancelled")
-            )
-        elif request.kind == "send":
-            failed = request.batch_ids.filtered(lambda b: b.plc_write_state != "written")
-            if failed:
-                state, result = "failed", "\n".join(b.last_error or b.mo_id for b in failed)
-            elif state == "done":
-                result = _("%(count)s recipe(s) in the PLC") % {"count": len(request.batch_ids)}
+        # Written in the language of the person who pressed the button.
+        request = request.with_context(lang=request.create_uid.lang or self.env.lang)
+        state, result = request._outcome(state, result)
         request.write({"state": state, "result": result, "date_done": fields.Datetime.now()})
         if request.kind == "test":
             if state == "done":
@@ -97,8 +86,28 @@ class ScadaPlcRequest(models.Model):
             request.batch_ids.ids,
             request={
                 "user_id": request.create_uid.id,
-                "kind": dict(KINDS)[request.kind],
+                "kind": dict(request._fields["kind"]._description_selection(request.env))[request.kind],
                 "state": state,
                 "result": result,
             },
         )
+
+    def _outcome(self, state, result):
+        """(state, words) of what the cycle did for this request."""
+        self.ensure_one()
+        if self.kind == "cancel":
+            waiting = self.batch_ids.exists().filtered("cancel_waits_for_plc")
+            if waiting:
+                return state, _("%(count)s batch(es) run on the line: recorded when the PLC reports") % {
+                    "count": len(waiting)
+                }
+            return state, _("cancelled")
+        if self.kind == "send":
+            failed = self.batch_ids.filtered(lambda b: b.plc_write_state != "written")
+            if failed:
+                return "failed", "\n".join(b.last_error or b.mo_id for b in failed)
+            if state == "done":
+                return state, _("%(count)s recipe(s) in the PLC") % {"count": len(self.batch_ids)}
+        if self.kind == "read" and state == "done":
+            return state, _("read")
+        return state, result

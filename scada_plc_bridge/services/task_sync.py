@@ -130,7 +130,8 @@ class ScadaTaskSync(models.AbstractModel):
         if not batch:
             return
         message = _("Recipe not written to slot %(slot)s: %(error)s") % {"slot": batch.slot, "error": error}
-        if batch.last_error != message:
+        if batch.last_error != message or batch.plc_write_state != "failed":
+            # Written once per new reason, not every cycle: the row stays free for operators.
             _logger.warning("[TASK 1] %s %s: %s", batch.plc_id.code, batch.mo_id, message)
             batch._post_note(message)
-        batch.write({"plc_write_state": "failed", "last_error": message})
+            batch.write({"plc_write_state": "failed", "last_error": message})

@@ -18,7 +18,7 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
     const CHANNEL = "scada_plc_bridge.board";
     const LIVE_MODELS = ["mo.batch", "scada.alarm", "scada.plc", "scada.plc.request"];
     const TICK_MS = 30000;
-    const RELOAD_DEBOUNCE_MS = 300;
+    const RELOAD_EVERY_MS = 2000;
 
     const LiveMixin = {
         start: function () {
@@ -27,7 +27,7 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                 this.call("bus_service", "addChannel", CHANNEL);
                 this.call("bus_service", "startPolling");
                 this.call("bus_service", "onNotification", this, this._onScadaNotification);
-                this._scadaReload = _.debounce(this._scadaReloadNow.bind(this), RELOAD_DEBOUNCE_MS);
+                this._scadaReload = _.throttle(this._scadaReloadNow.bind(this), RELOAD_EVERY_MS, {leading: false});
                 this._scadaTicker = setInterval(() => this._scadaReload(), TICK_MS);
                 started.then(() => this._scadaRenderAlarms());
             }
@@ -37,7 +37,17 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
             clearInterval(this._scadaTicker);
             this._super.apply(this, arguments);
         },
+        /**
+         * Views kept in the breadcrumbs stay quiet: only the one on screen
+         * re-reads and tells the user, so nothing is shown twice.
+         */
+        _scadaOnScreen: function () {
+            return !this.isDestroyed() && this.el && document.body.contains(this.el);
+        },
         _onScadaNotification: function (notifications) {
+            if (!this._scadaOnScreen()) {
+                return;
+            }
             let changed = false;
             for (const [channel, message] of notifications) {
                 if (channel !== CHANNEL || !message || message.type !== "scada_board") {
@@ -59,7 +69,7 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
             }
         },
         _scadaReloadNow: function () {
-            if (this.isDestroyed()) {
+            if (!this._scadaOnScreen()) {
                 return;
             }
             if (this.modelName === "mo.batch" && this.viewType === "form") {
@@ -103,10 +113,8 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
             }
             return this._rpc({
                 model: "scada.alarm",
-                method: "search_read",
-                domain: [["state", "=", "open"]],
-                fields: ["plc_id", "kind", "mo_id", "reason", "count"],
-                limit: 20,
+                method: "board_summary",
+                args: [],
             }).then((alarms) => {
                 this.$(".o_scada_alarms").remove();
                 if (!alarms.length) {
@@ -115,10 +123,10 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                 const $banner = $("<div>", {class: "o_scada_alarms alert alert-danger mb-0"});
                 for (const alarm of alarms) {
                     const $row = $("<div>", {class: "o_scada_alarm d-flex align-items-center"});
-                    const kind = alarm.kind ? String(alarm.kind) : "";
-                    $row.append($("<strong>", {class: "mr-2"}).text(alarm.plc_id[1]));
+                    const kind = alarm.kind || "";
+                    $row.append($("<strong>", {class: "mr-2"}).text(alarm.plc));
                     $row.append($("<span>", {class: "badge badge-danger mr-2"}).text(kind));
-                    $row.append($("<span>", {class: "mr-2"}).text(alarm.mo_id || ""));
+                    $row.append($("<span>", {class: "mr-2"}).text(alarm.mo || ""));
                     $row.append($("<span>", {class: "o_scada_alarm_reason flex-grow-1"}).text(alarm.reason));
                     if (alarm.count > 1) {
                         $row.append($("<span>", {class: "badge badge-pill badge-secondary mr-2"}).text("x" + alarm.count));
