@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -42,8 +43,10 @@ OFFLINE_SWITCHES = [
 _FIND_JS = """
 const __visible = (el) => !!el && !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
     && getComputedStyle(el).visibility !== "hidden";
+// within: null (the page), a selector, or [selector, text] (the element showing text)
 const __find = (selector, text, within) => {
-    const root = within ? document.querySelector(within) : document;
+    const root = !within ? document
+        : Array.isArray(within) ? __find(within[0], within[1], null) : document.querySelector(within);
     if (!root) { return null; }
     for (const el of root.querySelectorAll(selector)) {
         if (__visible(el) && (text === null || (el.innerText || el.value || "").includes(text))) {
@@ -62,6 +65,14 @@ class BrowserError(AssertionError):
 def _js(expression):
     """`expression` evaluated with the in-page helpers, in a scope of its own."""
     return "(() => {%s\nreturn (%s);\n})()" % (_FIND_JS, expression)
+
+
+def _unlimited_address_space():
+    """Chromium reserves far more address space than it uses; Odoo, loaded in
+    the pytest process, limits it (limit_memory_hard) as Odoo's own
+    ChromeBrowser lifts it for its browser."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def _slug(text):
@@ -95,6 +106,7 @@ class Browser:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_unlimited_address_space,
             )
         try:
             self._connect()
