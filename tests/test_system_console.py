@@ -26,6 +26,7 @@ import re
 import subprocess
 import time
 import uuid
+import xmlrpc.client
 
 import pytest
 from browser_harness import SCREENSHOTS, Browser
@@ -83,11 +84,13 @@ def indonesian(msgid):
     return text
 
 
-def indonesian_matching(pattern):
-    """The Indonesian of every message whose English matches `pattern`."""
+CANNOT_STOP_EN = r"cannot (be )?stop"
+
+
+def indonesian_or_none(pattern):
+    """The Indonesian of the first message whose English matches `pattern`."""
     texts = [text for msgid, text in INDONESIAN.items() if text and re.search(pattern, msgid, re.I)]
-    assert texts, "i18n/id.po has no Indonesian for a message matching %r" % pattern
-    return texts
+    return texts[0] if texts else None
 
 
 # -- the line --------------------------------------------------------------------------
@@ -121,7 +124,7 @@ class Console:
         rows = self.rpc("mrp.production", "read", ids, fields=["name"])
         return [(row["id"], row["name"]) for row in rows]
 
-    def batch(self, production_id, fields=("state", "slot", "plc_ref", "last_error")):
+    def batch(self, production_id, fields=("state", "slot", "plc_ref", "last_error", "id")):
         rows = self.rpc(
             "mo.batch", "search_read", [("production_id", "=", production_id)], fields=list(fields)
         )
@@ -154,6 +157,12 @@ class Console:
 
     def takes(self, plc_ref):
         return self.simulator.stats().get("takes_by_mo", {}).get(plc_ref, 0)
+
+    def send_requests(self, *states):
+        domain = [("kind", "=", "send"), ("create_uid", "=", self.operator_id)]
+        if states:
+            domain.append(("state", "in", list(states)))
+        return self.rpc("scada.plc.request", "search_read", domain, fields=["state", "result"])
 
     # -- the PLC's memory, as the line's own HMI would change it --
     def slot(self, area, slot):
@@ -227,6 +236,51 @@ class Console:
         self.browser.wait(".o_form_view h1", text=mo_name, what="the batch form of %s" % mo_name)
         self.browser.wait_idle()
 
+    def back_to_form(self, mo_name, batch_id):
+        """Where the cancel wizard left the operator: back to the batch's form
+        through the breadcrumbs if it went elsewhere.  False if the breadcrumbs
+        did not bring the form back (then it is opened by its address)."""
+        browser = self.browser
+        time.sleep(0.5)
+        browser.wait_idle()
+        for _attempt in range(3):
+            if browser.exists(".o_form_view h1", text=mo_name):
+                return True
+            if browser.exists(".breadcrumb-item a", text=mo_name):
+                browser.click(".breadcrumb-item a", text=mo_name)
+            with contextlib.suppress(AssertionError):
+                browser.wait(".o_form_view h1", text=mo_name, timeout=3)
+        browser.evaluate("window.location.hash = '#model=mo.batch&view_type=form&id=%d'" % batch_id)
+        browser.wait(".o_form_view h1", text=mo_name, what="the form of %s again" % mo_name)
+        return False
+
+    def error_dialogs(self):
+        """Error dialogs on the page: their titles and details."""
+        return self.browser.evaluate(
+            "[...document.querySelectorAll('.modal')].filter((m) => m.querySelector('.o_error_detail')"
+            " || /error|eror/i.test((m.querySelector('.modal-title') || {}).innerText || ''))"
+            ".map((m) => ((m.querySelector('.modal-title') || {}).innerText || '') + ': '"
+            " + ((m.querySelector('.o_error_detail') || {}).textContent || m.innerText).slice(0, 600))"
+        )
+
+    def close_dialogs(self):
+        self.browser.evaluate(
+            "document.querySelectorAll('.modal .modal-footer .btn-primary').forEach((b) => b.click())"
+        )
+
+    def wait_form_says(self, english_pattern, indonesian_text, timeout):
+        """'id' once the form shows indonesian_text, 'en' if it shows only the
+        English (at the timeout), None if neither."""
+        deadline = time.monotonic() + timeout
+        english = None
+        while time.monotonic() < deadline:
+            text = self.browser.text(".o_form_view")
+            if indonesian_text and indonesian_text in text:
+                return "id"
+            english = english or (re.search(english_pattern, text, re.I) and "en")
+            time.sleep(0.3)
+        return english
+
     def cancel_in_wizard(self, reason):
         """Cancel on the batch form, the reason typed into the wizard, confirmed."""
         self.browser.click(".o_form_statusbar button", text=indonesian("Cancel"))
@@ -235,6 +289,17 @@ class Console:
         self.browser.click(".modal-footer button[name=action_cancel]")
         self.browser.wait(".modal .o_form_view", gone=True, what="the cancel wizard to close")
         self.browser.wait_idle()
+
+
+def language_installed(server, code):
+    """Whether users may choose the language.  The runner's transactions can
+    cache the installed languages while the install commits (the cache is
+    cleared inside the install's transaction), so the cache is cleared again."""
+    if any(installed == code for installed, _name in server.rpc("res.lang", "get_installed")):
+        return True
+    with contextlib.suppress(xmlrpc.client.Fault):  # clear_caches answers None
+        server.rpc("res.lang", "clear_caches")
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +318,7 @@ def console():
         # The operator: a SCADA User reading Indonesian, without an e-mail address.
         wizard = server.rpc("base.language.install", "create", {"lang": "id_ID", "overwrite": True})
         server.rpc("base.language.install", "lang_install", [wizard])
+        wait_for(lambda: language_installed(server, "id_ID"), 10, 0.5, "Indonesian to be installed")
         group = server.rpc("ir.model.data", "xmlid_to_res_id", "scada_plc_bridge.group_scada_user")
         operator_id = server.rpc(
             "res.users",
@@ -366,6 +432,7 @@ def test_d_cancel_of_a_recipe_the_plc_has_not_taken_clears_its_write_slot(consol
 # -- c: Send to PLC answers at once and writes once ------------------------------------------
 def test_c_send_to_plc_returns_at_once_and_the_plc_takes_the_recipe_once(console):
     browser = console.browser
+    problems = []
     console.wait_queue_empty(timeout=BATCH_SECONDS + 30)
     console.block_slot(1, with_recipe=True)
     try:
@@ -379,12 +446,22 @@ def test_c_send_to_plc_returns_at_once_and_the_plc_takes_the_recipe_once(console
         console.wait_column(name, indonesian("Queued"))
         browser.wait(".o_scada_card_reason", within=(".o_scada_batch_card", name))
         console.open_card(name)
-        send = ".o_form_statusbar button[name=action_send_to_plc]"
+        send = ".o_form_statusbar .o_statusbar_buttons button[name=action_send_to_plc]"
         assert browser.text(send).strip().lower() == indonesian("Send to PLC").lower()
         timings = [press_and_time(browser, send) for _press in range(3)]
         slow = [t for t in timings if t["ms"] is None or t["ms"] >= 1000]
         assert not slow, "Send to PLC kept the UI busy: %s" % timings
         assert all(t["busy_seen"] for t in timings), "the press did nothing visible: %s" % timings
+        # The poller answers each press (the slot is still busy: failed, sticky).
+        wait_for(lambda: len(console.send_requests("failed")) == 3, 15, 0.5, "the three sends answered")
+        time.sleep(1.5)
+        answers = browser.evaluate(
+            "[...document.querySelectorAll('.o_notification')].filter((n) => n.innerText.includes('HOLD-W1'))"
+            ".length"
+        )
+        if answers != 3:
+            problems.append("3 presses answered by %s failure notifications, expected 3" % answers)
+        browser.evaluate("document.querySelectorAll('.o_notification_close').forEach((b) => b.click())")
     finally:
         console.unblock_slot(1)
     # The line is free: the recipe is written and taken, once, however often it was sent.
@@ -393,14 +470,15 @@ def test_c_send_to_plc_returns_at_once_and_the_plc_takes_the_recipe_once(console
     console.wait_history(production_id, "%s finished" % name, timeout=BATCH_SECONDS + 20)
     time.sleep(2)
     assert console.takes(plc_ref) == 1, console.simulator.stats().get("takes_by_mo")
-    requests = console.rpc(
-        "scada.plc.request",
-        "search_read",
-        [("kind", "=", "send"), ("create_uid", "=", console.operator_id)],
-        fields=["state"],
-    )
-    assert len(requests) == 3 and all(r["state"] in ("done", "failed") for r in requests), requests
+    assert len(console.send_requests()) == 3
+    # The open form of the batch, archived under the operator's eyes.
+    time.sleep(1.5)
+    dialogs = console.error_dialogs()
+    if dialogs:
+        problems.append("the open form of %s, archived meanwhile, shows: %s" % (name, dialogs))
+        console.close_dialogs()
     console.assert_not_reloaded()
+    assert not problems, problems
 
 
 def press_and_time(browser, selector):
@@ -419,7 +497,7 @@ def press_and_time(browser, selector):
         " const started = performance.now();"
         " button.click();"
         " const check = () => {"
-        "   const buttons = [...document.querySelectorAll('.o_form_statusbar button')];"
+        "   const buttons = [...document.querySelectorAll('.o_form_statusbar .o_statusbar_buttons button')];"
         "   const busy = buttons.some((b) => b.disabled) || !!document.querySelector('.o_blockUI');"
         "   busySeen = busySeen || busy;"
         "   const elapsed = performance.now() - started;"
@@ -435,28 +513,34 @@ def press_and_time(browser, selector):
 # -- e: a running batch cannot be stopped; what it dosed still reaches stock -------------------
 def test_e_cancel_of_a_running_batch_waits_for_the_plc_and_books_its_consumption(console):
     browser = console.browser
+    problems = []
     console.wait_queue_empty(timeout=BATCH_SECONDS + 30)
     console.open_board()
     [(production_id, name)] = console.confirm_mos(1)
     console.wait_column(name, indonesian("Running"))
-    plc_ref = console.batch(production_id)["plc_ref"]
-    slot = console.batch(production_id)["slot"]
+    batch = console.batch(production_id)
+    plc_ref, slot = batch["plc_ref"], batch["slot"]
     console.open_card(name)
     console.cancel_in_wizard("Dibatalkan saat berjalan (test)")
     assert console.history(production_id) is None, "a running batch was archived at once"
-    if not browser.exists(".o_form_view h1", text=name):
-        browser.click(".breadcrumb-item a", text=name)
-        browser.wait(".o_form_view h1", text=name)
+    if not console.back_to_form(name, batch["id"]):
+        problems.append(
+            "after the cancel wizard, the breadcrumb back to %s did not bring its form back" % name
+        )
     # The form says that the line cannot be stopped from Odoo, in Indonesian.
-    cannot_stop = indonesian_matching(r"cannot (be )?stop")
-    browser.wait_until(
-        "%s.some((text) => document.querySelector('.o_form_view').innerText.includes(text))"
-        % json.dumps(cannot_stop),
-        10,
-        "the batch form to say that the PLC cannot stop %s (%s)" % (name, " | ".join(cannot_stop)),
-    )
+    said = console.wait_form_says(CANNOT_STOP_EN, indonesian_or_none(CANNOT_STOP_EN), timeout=8)
+    if said != "id":
+        problems.append(
+            "the batch form of a running batch does not say in Indonesian that the PLC cannot stop it"
+            " (%s; Indonesian in id.po: %s)"
+            % (
+                "it says so in English" if said == "en" else "it does not say so at all",
+                indonesian_or_none(CANNOT_STOP_EN) or "none",
+            )
+        )
     browser.wait_idle()
     browser.screenshot("console_batch_cancel_running")
+    # The PLC finishes the batch; what it dosed reaches stock, and its slot is acknowledged.
     history = console.wait_history(
         production_id, "%s recorded after the PLC's report" % name, BATCH_SECONDS + 20
     )
@@ -475,8 +559,16 @@ def test_e_cancel_of_a_running_batch_waits_for_the_plc_and_books_its_consumption
         dosed,
         history,
     )
+    assert "Dibatalkan saat berjalan (test)" in (history["notes"] or ""), history
     assert console.takes(plc_ref) == 1
+    # The form stayed open while the batch was archived under it.
+    time.sleep(1.5)
+    dialogs = console.error_dialogs()
+    if dialogs:
+        problems.append("the open form of %s, archived meanwhile, shows: %s" % (name, dialogs))
+        console.close_dialogs()
     console.assert_not_reloaded()
+    assert not problems, problems
 
 
 def booked_consumption(console, production_id, name):
