@@ -33,7 +33,6 @@ SETTING_DEFAULTS = {
 }
 
 REVIEW_SUMMARY = "SCADA: implausible figures, held for review"
-AUTO_CANCEL_NOTE = "Auto-cancelled: status_operation=1 (failed) detected from PLC"
 
 
 def plc_text(text):

@@ -35,6 +35,17 @@ def pg(*args):
     ).stdout
 
 
+def drop_database(name, attempts=30):
+    """Drop a database once the servers that used it have let go of it."""
+    for _attempt in range(attempts):
+        try:
+            pg("dropdb", name)
+            return
+        except subprocess.CalledProcessError:
+            time.sleep(1)
+    pg("dropdb", name)
+
+
 def wait_for(predicate, timeout, interval=0.5, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -108,7 +119,7 @@ class Database:
 
     def drop(self):
         with contextlib.suppress(subprocess.CalledProcessError):
-            pg("dropdb", self.name)
+            drop_database(self.name)
         shutil.rmtree(str(self.filestore), ignore_errors=True)
 
 

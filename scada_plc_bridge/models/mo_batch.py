@@ -7,7 +7,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero
 
 from ..const import (
-    AUTO_CANCEL_NOTE,
     KG_DIGITS,
     PARAM_PREFIX,
     PLC_TEXT_CHARS,
@@ -296,23 +295,25 @@ class MoBatch(models.Model):
             self.write({"plc_read_error": problem})
 
     def _apply_plc_reading(self, reading, now):
-        """Take a valid READ slot into this batch.  Returns "finished" when
-        the PLC's finish is confirmed now, "failed" when the PLC reports a
-        failure (0 -> 1), else None.  A finished batch is never touched
+        """Take a valid READ slot into this batch.  Returns (result, changed):
+        result is "finished" when the PLC's finish is confirmed now, "failed"
+        when the PLC reports a failure (0 -> 1), else None; changed says
+        whether the batch shows anything new.  A finished batch is never touched
         again; 'finished' is taken only when two reads agree, so a torn read
         of a value the PLC was still writing cannot finish an MO."""
         self.ensure_one()
         reported = reading.fields
         if self.status_manufacturing or self.status_operation:
-            return None  # the result is recorded; acknowledging it is Task 2's
+            return None, False  # the result is recorded; acknowledging it is Task 2's
         if reported["status_read_data"]:
             # A result the bridge acknowledged already (a batch reset and not
             # yet restarted by the PLC).
-            return None
+            return None, False
         values = {"actual_consumption_" + tag: reported["actual_consumption_" + tag] for tag in SILO_TAGS}
         values["actual_weight_quantity_finished_goods"] = reported["actual_weight_quantity_finished_goods"]
         values["plc_read_error"] = False  # the slot is readable again
         result = None
+        self._mark_read(now)
         if reported["status_operation"]:
             values.update(status_operation=True)
             result = "failed"
@@ -325,13 +326,13 @@ class MoBatch(models.Model):
                 _logger.info("[TASK 2] %s: %s finished on the PLC", self.equipment, self.mo_id)
             else:
                 values["plc_finished_signature"] = signature
-        self._write_changes(values, now)
+        changed = self._write_changes(values, now)
         if result == "finished" and self.review_state != "accepted":
             reasons = self.env["scada.plausibility"]._reasons(self)
             if reasons:
                 self._hold_for_review(reasons)
-                return None
-        return result
+                return None, True
+        return result, changed
 
     def _hold_for_review(self, reasons):
         """Implausible figures: kept in the queue, nothing posted, a manager asked."""
@@ -350,6 +351,8 @@ class MoBatch(models.Model):
         )
 
     def _write_changes(self, values, now):
+        """Write what differs from the last read; the time of the read itself
+        is set for the whole poll at once (`_mark_read`)."""
         changed = {}
         for name, value in values.items():
             field = self._fields[name]
@@ -358,12 +361,23 @@ class MoBatch(models.Model):
                     changed[name] = value
             elif (self[name] or False) != (value or False):
                 changed[name] = value
-        changed["last_read_from_plc"] = now
-        self.write(changed)
+        if changed:
+            self.write(changed)
+        return bool(changed)
+
+    def _mark_read(self, now):
+        """The batches the PLC reported on in this poll: one plain UPDATE."""
+        if self:
+            self.flush(["last_read_from_plc"])
+            self.env.cr.execute(
+                "UPDATE mo_batch SET last_read_from_plc = %s WHERE id IN %s", (now, tuple(self.ids))
+            )
+            self.invalidate_cache(["last_read_from_plc", "state"], self.ids)
+            self.modified(["last_read_from_plc"])
 
     # -- Task 3's data: finishing, cancelling, archiving ---------------------------------
     def _auto_cancel_note(self):
-        return _(AUTO_CANCEL_NOTE)
+        return _("Auto-cancelled: status_operation=1 (failed) detected from PLC")
 
     def _cancel_and_archive(self, notes, refuse_done=False):
         self.ensure_one()

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -24,6 +24,28 @@ class MrpProduction(models.Model):
                     % {"mos": ", ".join(queued.mapped("name"))}
                 )
         return super().action_cancel()
+
+    @api.model
+    def _cron_scada_demo_wave(self, template_xmlids, count=3):
+        """The living demo (demo data only): a few new MOs like the demo's,
+        confirmed every few minutes, so the board always shows work."""
+        templates = [self.env.ref(xmlid, raise_if_not_found=False) for xmlid in template_xmlids]
+        templates = [template for template in templates if template]
+        created = self.browse()
+        start = self.search_count([])  # rotate through the templates from wave to wave
+        for index in range(min(count, len(templates))):
+            template = templates[(start + index) % len(templates)]
+            created |= self.with_context(import_file=True).create(
+                {
+                    "product_id": template.product_id.id,
+                    "product_uom_id": template.product_uom_id.id,
+                    "product_qty": template.product_qty,
+                    "bom_id": template.bom_id.id,
+                    "company_id": template.company_id.id,
+                }
+            )
+        created.action_confirm()
+        return created
 
     def _scada_plc(self, default_plc):
         """The line that runs this MO: its BoM's PLC, else a work centre's, else the default."""

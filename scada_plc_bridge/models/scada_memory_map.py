@@ -95,6 +95,12 @@ class ScadaMemoryMap(models.Model):
             if row.offset < 0 or row.offset + row.word_length > row.plc_id.slot_stride:
                 raise ValidationError(_("Memory map field %s lies outside its slot.") % row.name)
 
+    def unlink(self):
+        plcs = self.plc_id
+        result = super().unlink()
+        plcs.memory_map_ids._check_layout()  # what is left must still be a whole map
+        return result
+
     @api.constrains("name", "area", "offset", "data_type", "word_length", "plc_id")
     def _check_layout(self):
         """The bridge reads and writes every key of the plant's map: an

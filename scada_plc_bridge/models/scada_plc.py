@@ -104,6 +104,7 @@ class ScadaPlc(models.Model):
     silo_ids = fields.One2many("scada.silo", "plc_id", string="Silos")
     memory_map_ids = fields.One2many("scada.memory.map", "plc_id", string="Memory map fields")
     batch_ids = fields.One2many("mo.batch", "plc_id", string="Queued batches")
+    request_ids = fields.One2many("scada.plc.request", "plc_id", string="Requests")
     batch_count = fields.Integer(compute="_compute_batch_count")
 
     _sql_constraints = [("code_company_uniq", "unique(code, company_id)", "The PLC code must be unique.")]
@@ -212,12 +213,17 @@ class ScadaPlc(models.Model):
 
     # -- connection state, logged once per change ---------------------------
     def _record_contact(self, warning=None):
+        """Returns True when the PLC's state changed (not only its heartbeat)."""
         self.ensure_one()
-        values = {"state": "connected", "last_contact": fields.Datetime.now()}
+        now = fields.Datetime.now()
         if self.state != "connected" or (self.last_error or False) != (warning or False):
-            values["last_error"] = warning or False
             _logger.info("[TASK 2] %s: connected%s", self.code, " (%s)" % warning if warning else "")
-        self.write(values)
+            self.write({"state": "connected", "last_contact": now, "last_error": warning or False})
+            return True
+        # The heartbeat of every poll: one plain UPDATE, no tracking or chatter machinery.
+        self.env.cr.execute("UPDATE scada_plc SET last_contact = %s WHERE id = %s", (now, self.id))
+        self.invalidate_cache(["last_contact"], self.ids)
+        return False
 
     def _record_contact_error(self, error):
         self.ensure_one()
@@ -229,6 +235,7 @@ class ScadaPlc(models.Model):
             self.write({"state": "error", "last_error": message})
 
     def _record_slot_problems(self, problems):
+        """Returns True when the slots' problems changed."""
         self.ensure_one()
         text = "\n".join(problems) or False
         if (self.slot_problems or False) != text:
@@ -240,6 +247,8 @@ class ScadaPlc(models.Model):
             if not problems:
                 _logger.info("[TASK 2] %s: all slots readable again", self.code)
             self.write({"slot_problems": text})
+            return True
+        return False
 
     # -- Task 2 cron: the safety net where no runner polls ----------------------
     @api.model

@@ -45,7 +45,7 @@ class PlcCycle:
                 requests = self._task("scada.plc.request", "_take_pending", self.plc_id)
             contact = self.read_and_apply(plan, client)
             if contact:
-                self.cancel(plan, client)
+                self.cancel(plan, client, plan["cancels"])
                 # One transaction for what the PLC is to be told: acknowledgements
                 # due, and the recipes to write (the queue refilled first if empty).
                 due, recipes = self.transaction(lambda env: self._to_tell(env, plan))
@@ -80,6 +80,7 @@ class PlcCycle:
             self._task("scada.task.finish", "_finish_batch", batch_id)
         plan["readings"] = readings
         plan["recheck"] = bool(outcome["unconfirmed"])
+        plan["cancels"] = outcome["cancels"]
         return readings
 
     def _to_tell(self, env, plan):
@@ -100,8 +101,8 @@ class PlcCycle:
                 _logger.warning("[TASK 2] %s: acknowledging slot %s failed: %s", plan["code"], slot, error)
 
     # -- operators' cancels: the WRITE slot cleared before the MO is cancelled --
-    def cancel(self, plan, client):
-        for cancel in self._task("scada.task.sync", "_cancels_due", self.plc_id):
+    def cancel(self, plan, client, cancels):
+        for cancel in cancels:
             try:
                 outcome = handshake.clear_write_slot(
                     client,

@@ -56,11 +56,12 @@ class ScadaTaskPoll(models.AbstractModel):
         the PLC reports finished (confirmed by two agreeing reads) and failed,
         for Task 3 to handle, each in a transaction of its own."""
         plc = self.env["scada.plc"].browse(plc_id)
-        plc._record_contact(warning)
+        plc_changed = plc._record_contact(warning)
         now = fields.Datetime.now()
         queue = self._batches_by_identity(plc)
         problems = []
         outcome = {"finished": [], "failed": [], "unconfirmed": []}
+        changed = []
         for reading in readings:
             if reading.is_empty:
                 continue
@@ -82,13 +83,18 @@ class ScadaTaskPoll(models.AbstractModel):
                         % {"slot": reading.slot, "batch": identity.batch_no, "mo": identity.mo_ref}
                     )
                 continue
-            result = batch._apply_plc_reading(reading, now)
+            result, batch_changed = batch._apply_plc_reading(reading, now)
+            if batch_changed:
+                changed.append(batch.id)
             if result:
                 outcome[result].append(batch.id)
             elif batch.plc_finished_signature and not batch.status_manufacturing:
                 outcome["unconfirmed"].append(batch.id)  # its confirming read is due at once
-        plc._record_slot_problems(problems)
-        plc._notify_board([batch.id for batch in queue.values()])
+        if plc._record_slot_problems(problems) or plc_changed or changed:
+            # Open boards re-read only when something shows; ages tick in the browser.
+            plc._notify_board(changed)
+        # Operators' cancels whose WRITE slot is to be cleared, in the same transaction.
+        outcome["cancels"] = self.env["scada.task.sync"]._cancels_due(plc_id)
         return outcome
 
     @api.model

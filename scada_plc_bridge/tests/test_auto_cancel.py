@@ -1,6 +1,5 @@
 from odoo.tests import tagged
 
-from ..const import AUTO_CANCEL_NOTE
 from .common import ScadaCase
 
 
@@ -14,7 +13,12 @@ class TestAutoCancel(ScadaCase):
         self.assertFalse(batch.exists())
         self.assertEqual(production.state, "cancel")
         history = self.env["mo.history"].search([("production_id", "=", production.id)])
-        self.assertEqual((history.status, history.notes), ("cancelled", AUTO_CANCEL_NOTE))
+        self.assertEqual(history.status, "cancelled")
+        self.assertTrue(
+            history.notes.startswith("Auto-cancelled: status_operation=1 (failed) detected from PLC"),
+            history.notes,
+        )
+        self.assertIn("Dosed material scrapped: JAGUNG GILING 250.00 kg", history.notes)
         self.assertEqual(history.actual_consumption_silo_d, 250.0)
         self.assertTrue(history.status_operation)
 

@@ -1,3 +1,5 @@
+import time
+
 from odoo.tests import tagged
 
 from .common import ScadaCase
@@ -73,3 +75,32 @@ class TestBatchCycle(ScadaCase):
                 return True
             time.sleep(0.05)
         return False
+
+
+@tagged("post_install", "-at_install")
+class TestLossyNetwork(ScadaCase):
+    """A fifth of the datagrams lost (replies dropped after the PLC executed
+    the command, and requests lost before it did): every batch still ends
+    done once, and no READ slot is left unacknowledged (blocked) at the end."""
+
+    simulator_options = {"plant": True, "batch_seconds": 0.3}
+
+    def test_lost_datagrams_block_no_slot_and_run_no_batch_twice(self):
+        self.plc.batch_limit = 10
+        productions = [self.confirmed_mo(1000) for _n in range(10)]
+        self.simulator.set_fault("drop", 0.1)
+        self.simulator.set_fault("lost_request", 0.1)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and any(p.state != "done" for p in productions):
+            self.cycle()
+            time.sleep(0.1)
+        self.simulator.clear_faults()
+        self.cycle()  # what is still due is acknowledged on a quiet network
+        self.assertEqual({p.state for p in productions}, {"done"})
+        self.assertEqual(self.simulator.faults_injected.get("drop", 0) > 0, True)
+        self.assertEqual(max(self.simulator.takes_by_mo.values()), 1, self.simulator.takes_by_mo)
+        for slot in range(1, 11):
+            report = self.simulator.read_slot_values("read", slot)
+            self.assertTrue(not report["mo_id"] or report["status_read_data"], "slot %d blocked" % slot)
+        for production in productions:
+            self.assertEqual(self.env["mo.history"].search_count([("production_id", "=", production.id)]), 1)

@@ -100,6 +100,25 @@ class TestRuntimeEntryPoints(BaseCase):
             self.assertEqual(cr.fetchone(), (True, True))
         self.assertEqual(self.plc_state(), "connected")
 
+    def test_the_runtime_writes_in_the_plants_language(self):
+        """Notes of the runner and the crons are read by the plant: they are
+        written in the company's language, whatever the cron user's."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["res.lang"]._activate_lang("id_ID")
+            env["ir.translation"]._load_module_terms(["scada_plc_bridge"], ["id_ID"])
+            company_partner = env.ref("base.main_company").partner_id
+            before = company_partner.lang
+            company_partner.lang = "id_ID"
+        try:
+            note = Transactions(self.registry)(lambda env: env["mo.batch"]._auto_cancel_note())
+            english = "Auto-cancelled: status_operation=1 (failed) detected from PLC"
+            self.assertNotEqual(note, english)
+            self.assertTrue(note)
+        finally:
+            with self.registry.cursor() as cr:
+                api.Environment(cr, SUPERUSER_ID, {}).ref("base.main_company").partner_id.lang = before
+
     def test_a_serialization_conflict_is_retried_not_reported(self):
         """Two transactions change the same PLC row: the later one gets
         'could not serialize access' and is run again on fresh data."""

@@ -3,7 +3,7 @@ start a recipe Odoo dropped, a batch on the line is never lost, a button
 pressed again writes nothing twice."""
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import ScadaCase
 
@@ -82,3 +82,12 @@ class TestSafeCancel(ScadaCase):
         self.assertEqual(self.batch.plc_write_state, "written")
         requests = self.env["scada.plc.request"].search([("plc_id", "=", self.plc.id), ("kind", "=", "send")])
         self.assertEqual(set(requests.mapped("state")), {"done"}, requests.mapped("result"))
+
+    def test_operations_work_for_a_user_without_an_email_address(self):
+        user = new_test_user(self.env, "no_mail_operator", groups="scada_plc_bridge.group_scada_user")
+        user.partner_id.email = False
+        self.batch.with_user(user).action_send_to_plc()
+        self.batch.with_user(user).action_cancel("no e-mail needed")
+        self.cycle()
+        self.assertEqual(self.history().status, "cancelled")
+        self.assertIn("no e-mail needed", self.history().notes)

@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import ScadaCase
@@ -24,3 +25,12 @@ class TestSettings(ScadaCase):
         self.assertEqual(self.env["mo.batch"]._param("health_stale_minutes"), 4)
         self.assertEqual(self.plc.batch_limit, 3)
         self.assertFalse(self.env["res.config.settings"].create({}).scada_scheduler_enabled)
+
+    def test_an_edited_memory_map_keeps_every_field_the_bridge_reads(self):
+        status = self.plc.memory_map_ids.filtered(
+            lambda row: row.area == "read" and row.name == "status_manufacturing"
+        )
+        with self.assertRaisesRegex(ValidationError, "lacks status_manufacturing"), self.env.cr.savepoint():
+            status.unlink()
+        with self.assertRaisesRegex(UserError, "overlaps"), self.env.cr.savepoint():
+            status.offset = 73  # on top of status_operation

@@ -86,8 +86,22 @@ class TestTrustBoundary(ScadaCase):
         self.assertEqual(self.batch.state, "sent")
         self.assertEqual(self.production.state, "confirmed")
         self.assertIn("Slot 2: batch 999", self.plc.slot_problems)
-        # Reported, not acknowledged: the slot waits for an operator.
+        # Reported, not acknowledged: the slot waits for an operator...
         self.assertFalse(self.simulator.read_slot_values("read", 2)["status_read_data"])
+        alarm = self.env["scada.alarm"].search([("plc_id", "=", self.plc.id), ("kind", "=", "slot_problem")])
+        self.assertEqual(alarm.count, 1, "reported once")
+        # ...who clears it from the PLC form once the line is checked.
+        wizard = (
+            self.env["scada.plc.clear.slot"]
+            .with_user(self.manager)
+            .create({"plc_id": self.plc.id, "slot": 2})
+        )
+        wizard.action_clear()
+        self.cycle()
+        self.assertTrue(self.simulator.read_slot_values("read", 2)["status_read_data"])
+        self.cycle()
+        self.assertFalse(self.plc.slot_problems)
+        self.assertEqual(self.production.state, "confirmed")
 
     def test_plausible_figures_finish_without_review(self):
         self.finish_on_plc(self.batch)

@@ -167,6 +167,7 @@ class TestOperatorTour(ScadaBrowserCase):
             "scada_cancel_batch_tour",
             login="shift_supervisor",
         )
+        PlcCycle(self.fixtures.plc.id, in_test_transaction(self.env)).run()  # the poller carries it out
         history = self.env["mo.history"].search([("production_id", "=", production.id)])
         self.assertEqual(history.status, "cancelled")
         self.assertIn("Silo C blocked by caking", history.notes)
@@ -292,7 +293,7 @@ class TestReportTours(ScadaBrowserCase):
 
     def test_batch_form_colours_deviation_by_tolerance(self):
         production = self.production()
-        self.env["mo.batch"]._sync_mo(self.plc)
+        self.env["scada.task.sync"]._sync_mo(self.plc)
         batch = self.env["mo.batch"].search([("production_id", "=", production.id)])
         plc_reports(
             self.simulator,
@@ -303,8 +304,8 @@ class TestReportTours(ScadaBrowserCase):
             actual_weight_quantity_finished_goods=1030.23,
             status_manufacturing=True,
         )
-        self.plc._read_cycle()
-        self.plc._read_cycle()  # 'finished' is taken when two reads agree
+        for _read in range(2):  # 'finished' is taken when two reads agree
+            PlcCycle(self.plc.id, in_test_transaction(self.env)).run()
         self.assertTrue(batch.status_manufacturing)
         url = "/web#model=mo.batch&view_type=form&id=%d" % batch.id
         self.start_tour(url, "scada_deviation_colours_tour", login="shift_supervisor")

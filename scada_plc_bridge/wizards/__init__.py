@@ -1,3 +1,4 @@
 from . import mo_batch_cancel
 from . import scada_plc_slots
 from . import scada_day_report_wizard
+from . import scada_plc_clear_slot

@@ -17,4 +17,4 @@ class MoBatchCancel(models.TransientModel):
         self.batch_ids.action_cancel(
             _("Cancelled by %(user)s: %(reason)s") % {"user": self.env.user.name, "reason": self.reason}
         )
-        return self.env["ir.actions.actions"]._for_xml_id("scada_plc_bridge.mo_history_action")
+        return {"type": "ir.actions.act_window_close"}  # the form shows the cancel waiting for the poller

@@ -64,9 +64,36 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
             }
             if (this.modelName === "mo.batch" && this.viewType === "form") {
                 const state = this.model.get(this.handle);
-                if (this.mode === "edit" || !state || !state.res_id) {
+                if (!state || !state.res_id) {
                     return;
                 }
+                // A batch archived meanwhile (finished, cancelled) is shown where it went.
+                return this._rpc({
+                    model: "mo.batch",
+                    method: "search_count",
+                    args: [[["id", "=", state.res_id]]],
+                }).then((count) => {
+                    if (count) {
+                        return this.reload();
+                    }
+                    return this._rpc({
+                        model: "mo.history",
+                        method: "search",
+                        args: [[["queue_batch_id", "=", state.res_id]]],
+                        kwargs: {limit: 1},
+                    }).then((historyIds) => {
+                        if (!historyIds.length) {
+                            return;
+                        }
+                        return this.do_action({
+                            type: "ir.actions.act_window",
+                            res_model: "mo.history",
+                            res_id: historyIds[0],
+                            views: [[false, "form"]],
+                            target: "current",
+                        });
+                    });
+                });
             }
             this.reload().then(() => this._scadaRenderAlarms()).guardedCatch(() => {});
         },

@@ -54,8 +54,8 @@ odoo.define("scada_plc_bridge.tours", function (require) {
             trigger: "button[name='action_cancel']",
         },
         {
-            content: "The reason is the history note",
-            trigger: ".o_list_view .o_data_row:contains('TOUR CANCEL FEED'):contains('Silo C blocked by caking')",
+            content: "The form says the cancel is handed to the poller, with the reason",
+            trigger: ".o_form_view .o_scada_cancel_waits:contains('Silo C blocked by caking')",
             run: function () {},
         },
     ]);
