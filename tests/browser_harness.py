@@ -202,10 +202,20 @@ class Browser:
 
     # -- what a person does ----------------------------------------------------------
     def goto(self, path, ready=None, timeout=None):
-        """Load a page (a real navigation); `ready`: a selector to wait for."""
+        """Load a page afresh (a new document, even where only the #fragment
+        differs from the page shown); `ready`: a selector to wait for."""
         url = path if re.match(r"^[a-z]+:", path) else self.base_url + path
-        self.call("Page.navigate", url=url)
-        self.wait_until("document.readyState === 'complete'", timeout, "%s to load" % path)
+        token = "%d" % next(self._ids)
+        with contextlib.suppress(BrowserError):
+            self.evaluate("window.__browser_harness_document = %s" % json.dumps(token))
+        if not self.call("Page.navigate", url=url).get("loaderId"):
+            self.call("Page.reload", ignoreCache=False)  # same document: the hash only changed
+        self.wait_until(
+            "window.__browser_harness_document !== %s && document.readyState === 'complete'"
+            % json.dumps(token),
+            timeout,
+            "%s to load" % path,
+        )
         if ready:
             self.wait(ready, timeout=timeout)
 
@@ -334,7 +344,16 @@ class Browser:
             shot = self.screenshot("FAILED-%s-%s" % (self.name, _slug(message)))
             url = self.url()
             text = self.text("body")
-        text = re.sub(r"\s+", " ", text)[:1500]
+            # An error dialog's details (Odoo keeps them folded).
+            details = self.evaluate(
+                "[...document.querySelectorAll('.modal .o_error_detail')]"
+                ".map((e) => e.textContent).join(' | ')"
+            )
+            if details:
+                text = "ERROR DIALOG: %s\n  %s" % (details[:3000], text)
+            if self.console_errors:
+                text = "JS ERRORS: %s\n  %s" % (" | ".join(self.console_errors[-5:])[:2000], text)
+        text = re.sub(r"\s+", " ", text)[:4000]
         raise BrowserError("%s\n  page: %s\n  screenshot: %s\n  page text: %s" % (message, url, shot, text))
 
     def close(self):

@@ -84,13 +84,17 @@ def indonesian(msgid):
     return text
 
 
-CANNOT_STOP_EN = r"cannot (be )?stop"
+CANNOT_STOP_EN = r"cannot\s+(be\s+)?stop"
 
 
-def indonesian_or_none(pattern):
-    """The Indonesian of the first message whose English matches `pattern`."""
-    texts = [text for msgid, text in INDONESIAN.items() if text and re.search(pattern, msgid, re.I)]
-    return texts[0] if texts else None
+def _words(text):
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def indonesian_all(pattern):
+    """The Indonesian of every message whose English matches `pattern`, as
+    rendered (runs of white space as one space)."""
+    return [_words(text) for msgid, text in INDONESIAN.items() if text and re.search(pattern, msgid, re.I)]
 
 
 # -- the line --------------------------------------------------------------------------
@@ -263,19 +267,28 @@ class Console:
             " + ((m.querySelector('.o_error_detail') || {}).textContent || m.innerText).slice(0, 600))"
         )
 
+    def error_dialogs_within(self, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            dialogs = self.error_dialogs()
+            if dialogs:
+                return dialogs
+            time.sleep(0.3)
+        return []
+
     def close_dialogs(self):
         self.browser.evaluate(
             "document.querySelectorAll('.modal .modal-footer .btn-primary').forEach((b) => b.click())"
         )
 
-    def wait_form_says(self, english_pattern, indonesian_text, timeout):
-        """'id' once the form shows indonesian_text, 'en' if it shows only the
-        English (at the timeout), None if neither."""
+    def wait_form_says(self, english_pattern, indonesian_texts, timeout):
+        """'id' once the form shows one of indonesian_texts, 'en' if it shows
+        only the English (at the timeout), None if neither."""
         deadline = time.monotonic() + timeout
         english = None
         while time.monotonic() < deadline:
-            text = self.browser.text(".o_form_view")
-            if indonesian_text and indonesian_text in text:
+            text = _words(self.browser.text(".o_form_view"))
+            if any(candidate in text for candidate in indonesian_texts):
                 return "id"
             english = english or (re.search(english_pattern, text, re.I) and "en")
             time.sleep(0.3)
@@ -472,8 +485,7 @@ def test_c_send_to_plc_returns_at_once_and_the_plc_takes_the_recipe_once(console
     assert console.takes(plc_ref) == 1, console.simulator.stats().get("takes_by_mo")
     assert len(console.send_requests()) == 3
     # The open form of the batch, archived under the operator's eyes.
-    time.sleep(1.5)
-    dialogs = console.error_dialogs()
+    dialogs = console.error_dialogs_within(4)
     if dialogs:
         problems.append("the open form of %s, archived meanwhile, shows: %s" % (name, dialogs))
         console.close_dialogs()
@@ -528,14 +540,14 @@ def test_e_cancel_of_a_running_batch_waits_for_the_plc_and_books_its_consumption
             "after the cancel wizard, the breadcrumb back to %s did not bring its form back" % name
         )
     # The form says that the line cannot be stopped from Odoo, in Indonesian.
-    said = console.wait_form_says(CANNOT_STOP_EN, indonesian_or_none(CANNOT_STOP_EN), timeout=8)
+    said = console.wait_form_says(CANNOT_STOP_EN, indonesian_all(CANNOT_STOP_EN), timeout=8)
     if said != "id":
         problems.append(
             "the batch form of a running batch does not say in Indonesian that the PLC cannot stop it"
             " (%s; Indonesian in id.po: %s)"
             % (
                 "it says so in English" if said == "en" else "it does not say so at all",
-                indonesian_or_none(CANNOT_STOP_EN) or "none",
+                " | ".join(indonesian_all(CANNOT_STOP_EN)) or "none",
             )
         )
     browser.wait_idle()
@@ -562,8 +574,7 @@ def test_e_cancel_of_a_running_batch_waits_for_the_plc_and_books_its_consumption
     assert "Dibatalkan saat berjalan (test)" in (history["notes"] or ""), history
     assert console.takes(plc_ref) == 1
     # The form stayed open while the batch was archived under it.
-    time.sleep(1.5)
-    dialogs = console.error_dialogs()
+    dialogs = console.error_dialogs_within(4)
     if dialogs:
         problems.append("the open form of %s, archived meanwhile, shows: %s" % (name, dialogs))
         console.close_dialogs()
