@@ -550,17 +550,19 @@ class MoBatch(models.Model):
             raise UserError(
                 _("Only batches the PLC finished can be pushed: %s") % ", ".join(not_finished.mapped("mo_id"))
             )
-        self = self.exists()  # pylint: disable=self-cls-assignment
-        self._post_operation(_("Retry push"))
-        self.filtered(lambda b: b.push_state == "parked").sudo().write({"push_state": "failed"})
         finish = self.env["scada.task.finish"].sudo()
-        for batch in finish._lock_finished(self.ids):
-            finish._push_to_odoo(batch)
+        locked = finish._lock_batches(self.exists().ids).with_env(self.env)
+        locked._post_operation(_("Retry push"))
+        locked.filtered(lambda b: b.push_state == "parked").sudo().write({"push_state": "failed"})
+        finish._finish_now(locked.ids)
         failed = self.exists()
         if failed:
             # Refused again, or being finished by the poller right now.
             messages = [
-                batch.last_error or _("%s is being finished by the poller.") % batch.mo_id for batch in failed
+                batch.last_error
+                if batch in locked
+                else _("%s is being finished by the poller.") % batch.mo_id
+                for batch in failed
             ]
             return self.env["scada.plc"]._notify("\n".join(messages), "danger", True)
         return self._history_action(self.ids)  # archived now: show them where they went
@@ -569,7 +571,13 @@ class MoBatch(models.Model):
         """A manager accepts held figures: they go to stock as the PLC
         reported them, with the acceptance in the chatter and the history."""
         self.env["scada.plc"]._check_manager()
-        held = self.exists().filtered(lambda b: b.review_state == "needs_review")
+        held = (
+            self.env["scada.task.finish"]
+            .sudo()
+            ._lock_batches(self.exists().ids)
+            .with_env(self.env)
+            .filtered(lambda b: b.review_state == "needs_review")
+        )
         for batch in held:
             note = _("Figures accepted by %(user)s despite: %(reasons)s") % {
                 "user": self.env.user.name,
@@ -577,9 +585,7 @@ class MoBatch(models.Model):
             }
             batch.sudo().write({"review_state": "accepted", "review_reasons": note})
             batch._post_note(note)
-        finish = self.env["scada.task.finish"].sudo()
-        for batch in finish._lock_finished(held.ids):
-            finish._push_to_odoo(batch)
+        self.env["scada.task.finish"].sudo()._finish_now(held.ids)
         failed = held.exists()
         if failed:
             return self.env["scada.plc"]._notify("\n".join(failed.mapped("last_error")), "danger", True)

@@ -23,7 +23,7 @@ class ScadaAlarm(models.Model):
     plc_id = fields.Many2one("scada.plc", string="PLC", required=True, ondelete="cascade", index=True)
     kind = fields.Selection(KINDS, required=True, readonly=True)
     reason = fields.Text(required=True, readonly=True)
-    batch_id = fields.Many2one("mo.batch", string="Batch", readonly=True, ondelete="set null")
+    batch_id = fields.Many2one("mo.batch", readonly=True, ondelete="set null")
     production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True)
     mo_id = fields.Char(string="MO", readonly=True)
     date_first = fields.Datetime(
@@ -34,7 +34,7 @@ class ScadaAlarm(models.Model):
     state = fields.Selection(
         [("open", "Open"), ("acknowledged", "Acknowledged")], default="open", required=True, readonly=True
     )
-    acknowledged_by_id = fields.Many2one("res.users", string="Acknowledged By", readonly=True)
+    acknowledged_by_id = fields.Many2one("res.users", readonly=True)
     date_acknowledged = fields.Datetime(string="Acknowledged On", readonly=True)
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
 

@@ -226,13 +226,16 @@ class ScadaPlc(models.Model):
         return False
 
     def _record_contact_error(self, error):
+        """Returns True when this is news (the PLC was answering, or another error)."""
         self.ensure_one()
         message = str(error)
-        if self.state != "error" or self.last_error != message:
-            _logger.warning("[TASK 2] %s: %s", self.code, message)
-            if self.state != "error":
-                self.env["scada.alarm"]._raise("plc_silent", self, message)
-            self.write({"state": "error", "last_error": message})
+        if self.state == "error" and self.last_error == message:
+            return False
+        _logger.warning("[TASK 2] %s: %s", self.code, message)
+        if self.state != "error":
+            self.env["scada.alarm"]._raise("plc_silent", self, message)
+        self.write({"state": "error", "last_error": message})
+        return True
 
     def _record_slot_problems(self, problems):
         """Returns True when the slots' problems changed."""
@@ -325,11 +328,10 @@ class ScadaPlc(models.Model):
     def action_run_task3_process_completed(self):
         self._check_manager()
         finish = self.env["scada.task.finish"]
-        locked = finish._lock_finished(finish._finished_batch_ids())
-        done = sum(bool(finish._push_to_odoo(batch)) for batch in locked)
+        done, tried = finish._finish_now(finish._finished_batch_ids())
         return self._notify(
             _("Task 3: %(done)s batch(es) finished, %(failed)s refused.")
-            % {"done": done, "failed": len(locked) - done}
+            % {"done": done, "failed": tried - done}
         )
 
     def action_run_task4_health(self):

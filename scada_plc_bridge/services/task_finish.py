@@ -36,6 +36,25 @@ class ScadaTaskFinish(models.AbstractModel):
         return self.env["mo.batch"].browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
+    def _lock_batches(self, batch_ids):
+        """These batches, less those another transaction (the poller, another
+        server) holds: a button touches only what it locked, so it never
+        collides with the runtime finishing the same batch."""
+        self.env.cr.execute(
+            "SELECT id FROM mo_batch WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
+            (list(batch_ids),),
+        )
+        return self.env["mo.batch"].browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _finish_now(self, batch_ids):
+        """Task 3 in the caller's transaction (the buttons): the finished
+        batches among these that no other transaction is finishing.
+        Returns (finished, tried)."""
+        locked = self._lock_finished(batch_ids)
+        return sum(bool(self._push_to_odoo(batch)) for batch in locked), len(locked)
+
+    @api.model
     def _finish_batch(self, batch_id):
         """Task 3 for one batch; True when its MO is done and it is archived."""
         batch = self._lock_finished([batch_id])

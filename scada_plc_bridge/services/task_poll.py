@@ -42,8 +42,8 @@ class ScadaTaskPoll(models.AbstractModel):
     @api.model
     def _record_no_contact(self, plc_id, error):
         plc = self.env["scada.plc"].browse(plc_id)
-        plc._record_contact_error(error)
-        plc._notify_board()
+        if plc._record_contact_error(error):
+            plc._notify_board()
 
     @api.model
     def _batches_by_identity(self, plc):

@@ -67,8 +67,6 @@ class TestBatchCycle(ScadaCase):
         self.assertFalse(self.plc.slot_problems)
 
     def _wait(self, predicate, seconds=5.0):
-        import time
-
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if predicate():
