@@ -202,17 +202,16 @@ class Browser:
 
     # -- what a person does ----------------------------------------------------------
     def goto(self, path, ready=None, timeout=None):
-        """Load a page afresh (a new document, even where only the #fragment
-        differs from the page shown); `ready`: a selector to wait for."""
+        """Load a page afresh, as a new document even where only the #fragment
+        differs from the page shown (through about:blank, so that nothing the
+        old page does meanwhile changes where the browser goes);
+        `ready`: a selector to wait for."""
         url = path if re.match(r"^[a-z]+:", path) else self.base_url + path
-        token = "%d" % next(self._ids)
-        with contextlib.suppress(BrowserError):
-            self.evaluate("window.__browser_harness_document = %s" % json.dumps(token))
-        if not self.call("Page.navigate", url=url).get("loaderId"):
-            self.call("Page.reload", ignoreCache=False)  # same document: the hash only changed
+        self.call("Page.navigate", url="about:blank")
+        self.wait_until("window.location.href === 'about:blank'", timeout, "about:blank")
+        self.call("Page.navigate", url=url)
         self.wait_until(
-            "window.__browser_harness_document !== %s && document.readyState === 'complete'"
-            % json.dumps(token),
+            "window.location.href !== 'about:blank' && document.readyState === 'complete'",
             timeout,
             "%s to load" % path,
         )
