@@ -7,6 +7,7 @@ Used by tests/test_system_*.py and the benchmarks."""
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -101,6 +102,10 @@ class Database:
     def __init__(self, name=None):
         self.name = name or "scada_sys_%s" % uuid.uuid4().hex[:8]
         pg("clonedb", TEMPLATE, self.name)
+        # The template's attachments (as scripts/test.sh copies them): language flags, assets.
+        self.filestore = BENCH / "data" / "filestore" / self.name
+        if (BENCH / "data" / "filestore" / TEMPLATE).is_dir():
+            shutil.copytree(str(BENCH / "data" / "filestore" / TEMPLATE), str(self.filestore))
         LOGS.mkdir(parents=True, exist_ok=True)
         log = LOGS / ("install-%s.log" % self.name)
         subprocess.run(
@@ -115,6 +120,7 @@ class Database:
     def drop(self):
         with contextlib.suppress(subprocess.CalledProcessError):
             drop_database(self.name)
+        shutil.rmtree(str(self.filestore), ignore_errors=True)
 
 
 class OdooServer:
