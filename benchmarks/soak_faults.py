@@ -209,7 +209,7 @@ def run(args, log=print):
             "faults_total": sum(faults.values()),
             "seconds": round(elapsed, 1),
             "batches_per_minute": round(60.0 * len(confirmed) / elapsed, 1) if elapsed else 0,
-            "options": {key: value for key, value in vars(args).items()},
+            "options": dict(vars(args)),
             "problems": problems,
         }
         return figures, problems
