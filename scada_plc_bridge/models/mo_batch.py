@@ -323,6 +323,8 @@ class MoBatch(models.Model):
 
     # -- Task 2's data: what the PLC reports -----------------------------------------
     def _record_plc_problem(self, problem):
+        if not self:
+            return
         self.ensure_one()
         if self.plc_read_error != problem:
             self.write({"plc_read_error": problem})

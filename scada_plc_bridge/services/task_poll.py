@@ -59,6 +59,9 @@ class ScadaTaskPoll(models.AbstractModel):
         plc_changed = plc._record_contact(warning)
         now = fields.Datetime.now()
         queue = self._batches_by_identity(plc)
+        # The batch each slot is to show (one per slot): told when its slot shows something else.
+        by_slot = {batch.slot: batch for batch in queue.values()}
+        by_identity = {identity: batch for (_slot, identity), batch in queue.items()}
         problems = []
         outcome = {"finished": [], "failed": [], "unconfirmed": []}
         changed = []
@@ -67,21 +70,38 @@ class ScadaTaskPoll(models.AbstractModel):
                 continue
             identity = SlotIdentity(reading.fields.get("batch_no"), reading.fields.get("mo_id"))
             batch = queue.get((reading.slot, identity))
-            if not reading.valid:
+            errors = self._reading_errors(reading)
+            if errors:
                 problem = _("Slot %(slot)s: invalid data ignored: %(errors)s") % {
                     "slot": reading.slot,
-                    "errors": "; ".join(reading.errors),
+                    "errors": "; ".join(errors),
                 }
                 problems.append(problem)
-                if batch:
-                    batch._record_plc_problem(problem)
+                (batch or self._waiting_in_slot(by_slot, reading.slot))._record_plc_problem(problem)
                 continue
             if not batch:
                 if not reading.fields["status_read_data"] and not self._archived(plc, reading.slot, identity):
-                    problems.append(
-                        _("Slot %(slot)s: batch %(batch)s of MO %(mo)s is not in the queue; ignored.")
-                        % {"slot": reading.slot, "batch": identity.batch_no, "mo": identity.mo_ref}
-                    )
+                    elsewhere = by_identity.get(identity)
+                    if elsewhere:
+                        problem = _(
+                            "Slot %(slot)s: shows batch %(batch)s of MO %(mo)s, which is queued for slot"
+                            " %(other)s; ignored."
+                        ) % {
+                            "slot": reading.slot,
+                            "batch": identity.batch_no,
+                            "mo": identity.mo_ref,
+                            "other": elsewhere.slot,
+                        }
+                    else:
+                        problem = _(
+                            "Slot %(slot)s: batch %(batch)s of MO %(mo)s is not in the queue; ignored."
+                        ) % {
+                            "slot": reading.slot,
+                            "batch": identity.batch_no,
+                            "mo": identity.mo_ref,
+                        }
+                    problems.append(problem)
+                    self._waiting_in_slot(by_slot, reading.slot)._record_plc_problem(problem)
                 continue
             result, batch_changed = batch._apply_plc_reading(reading, now)
             if batch_changed:
@@ -90,12 +110,59 @@ class ScadaTaskPoll(models.AbstractModel):
                 outcome[result].append(batch.id)
             elif batch.plc_finished_signature and not batch.status_manufacturing:
                 outcome["unconfirmed"].append(batch.id)  # its confirming read is due at once
+        self._left_over(queue.values(), outcome)
         if plc._record_slot_problems(problems) or plc_changed or changed:
             # Open boards re-read only when something shows; ages tick in the browser.
             plc._notify_board(changed)
         # Operators' cancels whose WRITE slot is to be cleared, in the same transaction.
         outcome["cancels"] = self.env["scada.task.sync"]._cancels_due(plc_id)
         return outcome
+
+    @api.model
+    def _left_over(self, batches, outcome):
+        """Results recorded in an earlier cycle whose Task 3 step never ran:
+        the server died between the two transactions (the PLC's slot no
+        longer changes, so no reading reports them again).  A failure not
+        yet cancelled, or a finish never pushed, goes to Task 3 again at
+        once, instead of waiting for an operator (failures: no cron takes
+        them) or for the Task 3 cron (finishes: minutes, the queue blocked
+        meanwhile).  A refusal by Odoo leaves its reason in last_error or
+        push_state, and is not retried here."""
+        for batch in batches:
+            if batch.id in outcome["failed"] or batch.id in outcome["finished"] or batch.last_error:
+                continue
+            if batch.status_operation:
+                outcome["failed"].append(batch.id)
+            elif (
+                batch.status_manufacturing
+                and batch.status_read_data
+                and batch.push_state == "none"
+                and batch.review_state != "needs_review"
+            ):
+                outcome["finished"].append(batch.id)
+
+    @api.model
+    def _reading_errors(self, reading):
+        """Why a READ slot cannot be used: the codec's errors, and flags
+        that contradict each other (finished and failed at once: neither
+        finishing nor cancelling the MO would be right)."""
+        errors = list(reading.errors)
+        if (
+            reading.valid
+            and reading.fields.get("status_manufacturing")
+            and reading.fields.get("status_operation")
+        ):
+            errors.append(_("status_manufacturing and status_operation are both 1 (finished and failed)"))
+        return errors
+
+    @api.model
+    def _waiting_in_slot(self, by_slot, slot):
+        """The batch whose recipe is in the PLC for `slot` and that has no
+        result yet (empty recordset if none): its slot shows something else."""
+        batch = by_slot.get(slot) or self.env["mo.batch"]
+        if batch.plc_write_state != "written" or batch.status_manufacturing or batch.status_operation:
+            return self.env["mo.batch"]
+        return batch
 
     @api.model
     def _archived(self, plc, slot, identity):
@@ -121,7 +188,7 @@ class ScadaTaskPoll(models.AbstractModel):
         due = []
         for reading in readings:
             fields_ = reading.fields
-            if reading.is_empty or not reading.valid or fields_["status_read_data"]:
+            if reading.is_empty or self._reading_errors(reading) or fields_["status_read_data"]:
                 continue
             if not (fields_["status_manufacturing"] or fields_["status_operation"]):
                 continue

@@ -68,6 +68,56 @@ class TestPlcRead(ScadaCase):
         self.assertEqual(self.snapshot(), before)
         self.assertIn("WH/MO/99999", self.plc.slot_problems)
 
+    def test_unknown_mo_id_is_told_to_the_batch_of_that_slot(self):
+        self.report(self.batch, mo_id="WH/MO/99999", status_manufacturing=True, actual_consumption_silo_d=10)
+        self.cycle()
+        self.assertIn("WH/MO/99999", self.batch.plc_read_error)
+        self.report(self.batch, mo_id=self.batch.plc_ref, status_manufacturing=False)
+        self.cycle()
+        self.assertFalse(self.batch.plc_read_error)
+
+    def test_finished_and_failed_at_once_is_refused(self):
+        # Contradictory flags: neither cancelling nor finishing the MO would be right.
+        self.finish_on_plc(self.batch)
+        self.report(self.batch, status_operation=True)
+        self.cycle()
+        self.cycle()
+        self.assertTrue(self.batch.exists())
+        self.assertEqual(self.production.state, "confirmed")
+        self.assertFalse(self.batch.status_operation or self.batch.status_manufacturing)
+        self.assertIn("both 1", self.batch.plc_read_error)
+        self.assertIn("both 1", self.plc.slot_problems)
+        self.assertEqual(self.simulator.read_slot_values("read", self.batch.slot)["status_read_data"], 0)
+        self.report(self.batch, status_operation=False)  # sane again: finishes
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.production.state, "done")
+
+    def test_a_failure_recorded_before_a_crash_is_cancelled_next_cycle(self):
+        # Task 2 recorded the failure; the server died before Task 3 cancelled the MO.
+        self.batch.write({"status_operation": True})
+        self.report(self.batch, status_operation=True, status_read_data=True)
+        self.cycle()
+        self.assertFalse(self.batch.exists())
+        self.assertEqual(self.production.state, "cancel")
+
+    def test_a_finish_recorded_before_a_crash_is_pushed_next_cycle(self):
+        self.finish_on_plc(self.batch)
+        self.batch.write(
+            {
+                "status_manufacturing": True,
+                "status_read_data": True,
+                "actual_consumption_silo_d": 601.5,
+                "actual_consumption_silo_b": 348.0,
+                "actual_consumption_lq114": 40.2,
+                "actual_weight_quantity_finished_goods": 989.7,
+            }
+        )
+        self.report(self.batch, status_read_data=True)
+        self.cycle()
+        self.assertFalse(self.batch.exists())
+        self.assertEqual(self.production.state, "done")
+
     def test_finished_needs_two_agreeing_reads(self):
         self.finish_on_plc(self.batch, weight=900)
         self.cycle()
