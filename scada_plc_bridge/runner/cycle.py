@@ -1,9 +1,10 @@
 """One cycle of one PLC: all the bridge does with a PLC, in order, with every
 exchange with the PLC outside any transaction.
 
-    requests -> read the READ slots -> apply (Task 2) -> auto-cancel and
-    finish (Task 3), one transaction per batch -> acknowledge READ slots ->
-    queue MOs if the queue is empty (Task 1) -> write recipes -> requests done
+    read the READ slots -> apply (Task 2) -> requests taken -> auto-cancel
+    and finish (Task 3), one transaction per batch -> operators' cancels ->
+    acknowledge READ slots -> queue MOs if the queue is empty (Task 1) ->
+    write recipes -> requests done
 
 The caller holds the PLC's lock (a runner's advisory lock, or a cron's) and
 passes `transaction`, a callable that runs `fn(env)` in a transaction of
@@ -40,10 +41,12 @@ class PlcCycle:
         if not plan:
             return None
         with FinsClient(**plan["client"]) as client:
+            # The PLC is read before anything waits for the database, so a
+            # round's reads all start at once whatever the other PLCs do.
+            contact = self.read_and_apply(plan, client)
             requests = []
             if take_requests:
                 requests = self._task("scada.plc.request", "_take_pending", self.plc_id)
-            contact = self.read_and_apply(plan, client)
             if contact:
                 self.cancel(plan, client, plan["cancels"])
                 # One transaction for what the PLC is to be told: acknowledgements
