@@ -9,10 +9,8 @@ from odoo.tools import float_compare, float_is_zero
 
 from ..const import (
     KG_DIGITS,
-    PARAM_PREFIX,
     PLC_TEXT_CHARS,
     REVIEW_SUMMARY,
-    SETTING_DEFAULTS,
     SILO_TAGS,
     SILOS,
     plc_batch_word,
@@ -239,14 +237,6 @@ class MoBatch(models.Model):
                     % ", ".join(sorted(protected))
                 )
         return super().write(vals)
-
-    @api.model
-    def _param(self, key):
-        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
-        try:
-            return float(value) if value else SETTING_DEFAULTS[key]
-        except ValueError:
-            return SETTING_DEFAULTS[key]
 
     def _post_note(self, body):
         """A chatter note from the bridge, authored by OdooBot, so that it

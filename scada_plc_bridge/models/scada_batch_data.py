@@ -2,10 +2,10 @@ from odoo import _, api, fields, models
 from odoo.tools import html_escape
 from odoo.tools.misc import formatLang
 
-from ..const import KG_DIGITS, SILOS
+from ..const import KG_DIGITS, PARAM_PREFIX, SETTING_DEFAULTS, SILOS
 
-TOLERANCE_PARAM = "scada_plc_bridge.health_tolerance_percent"
-DEFAULT_TOLERANCE_PERCENT = 10.0
+TOLERANCE_PARAM = PARAM_PREFIX + "health_tolerance_percent"
+DEFAULT_TOLERANCE_PERCENT = SETTING_DEFAULTS["health_tolerance_percent"]
 # Deviation levels: within up to half the tolerance, warning up to the
 # tolerance, outside beyond it (or any consumption that was not planned).
 LEVEL_CLASSES = {
@@ -102,12 +102,17 @@ class ScadaBatchData(models.AbstractModel):
 
     # -- what a supervisor reads: silos with material, deviation, tolerance --------
     @api.model
-    def _tolerance_percent(self):
-        value = self.env["ir.config_parameter"].sudo().get_param(TOLERANCE_PARAM)
+    def _param(self, key):
+        """A SCADA setting (ir.config_parameter), or its default."""
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
         try:
-            return float(value) if value else DEFAULT_TOLERANCE_PERCENT
+            return float(value) if value else SETTING_DEFAULTS[key]
         except ValueError:
-            return DEFAULT_TOLERANCE_PERCENT
+            return SETTING_DEFAULTS[key]
+
+    @api.model
+    def _tolerance_percent(self):
+        return self._param("health_tolerance_percent")
 
     @api.model
     def _deviation_level(self, planned, actual, tolerance):
