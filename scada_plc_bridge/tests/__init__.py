@@ -11,7 +11,6 @@ from . import test_ui_tour
 from . import test_i18n
 from . import test_runtime_entry_points
 from . import test_trust_boundary
-from . import test_access_http
 from . import test_safe_cancel
 from . import test_settings
 from . import test_reports
