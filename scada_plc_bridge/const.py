@@ -30,6 +30,8 @@ SETTING_DEFAULTS = {
     "plausibility_deviation_percent": 10,
     "plausibility_deviation_kg": 5,
     "plausibility_weight_percent": 10,
+    # kg a silo the recipe does not use may report before the batch is held.
+    "plausibility_unplanned_kg": 0,
 }
 
 REVIEW_SUMMARY = "SCADA: implausible figures, held for review"

@@ -99,6 +99,14 @@ class MoBatch(models.Model):
         help="After a reset: the batch number and reference this batch had in the PLC before "
         "(batch_no:reference), so its untaken recipe can be replaced.",
     )
+    plc_lost_batch = fields.Boolean(
+        string="Lost by the PLC",
+        readonly=True,
+        copy=False,
+        help="The PLC's READ slot no longer shows this batch although it was dosing (PLC memory cleared, "
+        "a cold start): the PLC does not hold it any more, so it may be reset.",
+    )
+    can_reset = fields.Boolean(compute="_compute_can_reset")
     last_error = fields.Text(readonly=True, tracking=True)
     plc_read_error = fields.Text(
         string="PLC Read Problem", readonly=True, help="Why the last read of this batch's slot was not used."
@@ -230,13 +238,42 @@ class MoBatch(models.Model):
         writing its fields, whatever route they take (as queue_job protects
         its jobs).  The chatter's own fields stay open."""
         if not self.env.su:
-            protected = [name for name in vals if not name.startswith(("message_", "activity_"))]
+            # Following and activities stay open; the chatter's messages are the batch's record.
+            protected = [
+                name
+                for name in vals
+                if not name.startswith(("message_", "activity_"))
+                or name in ("message_ids", "message_main_attachment_id")
+            ]
             if protected:
                 raise AccessError(
                     _("Batches are changed by the PLC and the operations only, not by writing %s.")
                     % ", ".join(sorted(protected))
                 )
         return super().write(vals)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Batches are made by Task 1 from confirmed MOs (the runtime runs as
+        superuser): a user who could create one could make up a batch the
+        PLC never ran, and finish its MO with figures of their own."""
+        if not self.env.su:
+            raise AccessError(_("Batches are made by the bridge from confirmed manufacturing orders only."))
+        return super().create(vals_list)
+
+    def unlink(self):
+        """Only the archive removes a batch (its history record holds it
+        then): a batch deleted by hand would leave what the PLC doses
+        unbooked and queue its MO again."""
+        if not self.env.context.get(ARCHIVE_CONTEXT_KEY):
+            raise UserError(
+                _(
+                    "Batches leave the queue only through the bridge (finished, or cancelled with the "
+                    "Cancel button), never by deleting them: %s"
+                )
+                % ", ".join(self.mapped("mo_id"))
+            )
+        return super().unlink()
 
     def _post_note(self, body):
         """A chatter note from the bridge, authored by OdooBot, so that it
@@ -292,7 +329,7 @@ class MoBatch(models.Model):
         if not self.replaces_plc_identity:
             return None
         batch_no, _sep, reference = self.replaces_plc_identity.partition(":")
-        return SlotIdentity(int(batch_no), reference)
+        return SlotIdentity(plc_batch_word(int(batch_no)), reference)
 
     def _to_plc_values(self):
         """The recipe as the WRITE slot's fields (handshake 0: new recipe)."""
@@ -337,6 +374,7 @@ class MoBatch(models.Model):
         values = {"actual_consumption_" + tag: reported["actual_consumption_" + tag] for tag in SILO_TAGS}
         values["actual_weight_quantity_finished_goods"] = reported["actual_weight_quantity_finished_goods"]
         values["plc_read_error"] = False  # the slot is readable again
+        values["plc_lost_batch"] = False
         result = None
         self._mark_read(now)
         if reported["status_operation"]:
@@ -457,7 +495,7 @@ class MoBatch(models.Model):
             history |= history.with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo().create(values)
         # Archiving is the queue's own bookkeeping: users who may cancel or
         # retry a batch need not be allowed to delete batches by hand.
-        self.sudo().unlink()
+        self.sudo().with_context(**{ARCHIVE_CONTEXT_KEY: True}).unlink()
         return history.with_env(self.env)
 
     def _record_push_failure(self, error):
@@ -503,7 +541,7 @@ class MoBatch(models.Model):
             move.move_line_ids.filtered(lambda line: line.state not in ("done", "cancel")).qty_done = 0
             move.move_line_ids = move._set_quantity_done_prepare_vals(quantity)
         result = production.with_context(
-            skip_immediate=True, skip_backorder=True, skip_consumption=True
+            skip_immediate=True, skip_backorder=True, skip_consumption=True, scada_batch_finish=True
         ).button_mark_done()
         if result is not True or production.state != "done":
             raise UserError(
@@ -617,16 +655,52 @@ class MoBatch(models.Model):
             return self.env["scada.plc"]._notify("\n".join(failed.mapped("last_error")), "danger", True)
         return self._history_action(held.ids)
 
-    def action_reset(self, clear_actuals=False):
-        """Back to the start: statuses and errors cleared, actuals optionally
-        (argument or context key scada_clear_actuals), and the recipe sent
-        again under a new batch number, so the PLC doses it once more."""
-        clear_actuals = clear_actuals or self.env.context.get("scada_clear_actuals")
+    def _reset_refusal(self):
+        """Why this batch may not be reset (None: it may).  A reset sends the
+        recipe again under a new batch number, so it is offered only for a
+        batch the PLC does not hold: never taken, finished or failed by the
+        PLC, or lost by it (its READ slot wiped while it ran)."""
+        self.ensure_one()
+        if self.cancel_note:
+            return _("%s: a cancel is on its way to the PLC; a reset would undo it.") % self.mo_id
+        if self.replaces_plc_identity and self.plc_write_state != "written":
+            return _("%s: the previous reset has not reached the PLC yet.") % self.mo_id
+        if self.state == "running" and not self.plc_lost_batch:
+            return (
+                _(
+                    "%s: the line is dosing this batch. Wait for it to finish, or cancel it: what the line "
+                    "dosed is then recorded. A reset would dose the recipe a second time."
+                )
+                % self.mo_id
+            )
+        return None
+
+    @api.depends("state", "cancel_note", "replaces_plc_identity", "plc_write_state", "plc_lost_batch")
+    def _compute_can_reset(self):
         for batch in self:
-            old = batch._plc_identity()
+            batch.can_reset = batch.state != "queued" and not batch._reset_refusal()
+
+    def action_reset(self):
+        """Back to the start for a batch the PLC does not hold: what the PLC
+        reported as dosed is scrapped (it left the silos), the figures are
+        cleared, and the recipe goes to the PLC again under a new batch
+        number.  Should the PLC have taken the untaken recipe meanwhile, the
+        poller finds it out before writing and undoes the reset."""
+        batches = self.exists()
+        refusals = list(filter(None, (batch._reset_refusal() for batch in batches)))
+        if refusals:
+            raise UserError("\n".join(refusals))
+        locked = self.env["scada.task.finish"].sudo()._lock_batches(batches.ids).with_env(self.env)
+        if locked != batches:
+            raise UserError(
+                _("%s: the poller is recording this batch right now; try again in a moment.")
+                % ", ".join((batches - locked).mapped("mo_id"))
+            )
+        for batch in locked:
+            scrapped = batch._scrap_dosed_material()
             values = {
                 "batch_no": int(self.env["ir.sequence"].next_by_code("mo.batch")),
-                "replaces_plc_identity": batch.replaces_plc_identity or "%d:%s" % old,
+                "replaces_plc_identity": "%d:%s" % (batch.batch_no, batch.plc_ref),
                 "status_manufacturing": False,
                 "status_operation": False,
                 "status_read_data": False,
@@ -636,17 +710,26 @@ class MoBatch(models.Model):
                 "date_push_failed": False,
                 "plc_finished_signature": False,
                 "plc_read_error": False,
+                "plc_lost_batch": False,
                 "review_state": "none",
                 "review_reasons": False,
                 "plc_write_state": "pending",
+                "last_read_from_plc": False,
+                "actual_weight_quantity_finished_goods": 0.0,
             }
-            if clear_actuals:
-                values.update({"actual_consumption_" + tag: 0.0 for tag in SILO_TAGS})
-                values["actual_weight_quantity_finished_goods"] = 0.0
+            values.update({"actual_consumption_" + tag: 0.0 for tag in SILO_TAGS})
             batch.sudo().write(values)
+            batch.activity_ids.sudo().unlink()
             batch._post_operation(
-                _("Reset%(actuals)s: the PLC will dose the recipe again as batch %(batch)s")
-                % {"actuals": _(" (actuals cleared)") if clear_actuals else "", "batch": batch.batch_no}
+                "\n".join(
+                    filter(
+                        None,
+                        [
+                            _("Reset: the PLC will dose the recipe again as batch %s") % batch.batch_no,
+                            scrapped,
+                        ],
+                    )
+                )
             )
             self.env["scada.plc.request"]._request_per_plc("send", batch)
         return True
@@ -660,6 +743,12 @@ class MoBatch(models.Model):
         stock, and the batch is archived then."""
         notes = notes or _("Cancelled by %s.") % self.env.user.name
         batches = self.exists()
+        resetting = batches.filtered(lambda b: b.replaces_plc_identity and b.plc_write_state != "written")
+        if resetting:
+            raise UserError(
+                _("%s: a reset is on its way to the PLC; cancel once the PLC has the new recipe.")
+                % ", ".join(resetting.mapped("mo_id"))
+            )
         for batch in batches:
             _logger.info("[TASK 1] %s: cancel asked by %s: %s", batch.mo_id, self.env.user.name, notes)
             batch.sudo().write({"cancel_note": notes})
@@ -676,7 +765,9 @@ class MoBatch(models.Model):
         """The poller's answer to a cancel: the slot was cleared (or never
         held the recipe), or the PLC took it and runs it."""
         self.ensure_one()
-        if outcome == "taken":
+        # A batch the PLC finished or failed is no longer on the line: its
+        # cancel is carried out now (what was dosed is scrapped).
+        if outcome == "taken" and not (self.status_manufacturing or self.status_operation):
             if not self.cancel_waits_for_plc:
                 self.write({"cancel_waits_for_plc": True})
                 self._post_note(

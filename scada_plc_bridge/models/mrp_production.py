@@ -25,6 +25,32 @@ class MrpProduction(models.Model):
                 )
         return super().action_cancel()
 
+    def button_mark_done(self):
+        """An MO whose batch is on the line is finished by the bridge, with
+        what the PLC dosed (Task 3 comes here with the context key); marked
+        done by hand it would post the planned quantities, and the PLC's
+        actuals could never be booked."""
+        self._check_no_scada_batch(_("marked done"))
+        return super().button_mark_done()
+
+    def _post_inventory(self, cancel_backorder=False):
+        self._check_no_scada_batch(_("posted"))
+        return super()._post_inventory(cancel_backorder=cancel_backorder)
+
+    def _check_no_scada_batch(self, what):
+        if self.env.context.get("scada_batch_finish"):
+            return
+        queued = self.filtered("scada_batch_ids")
+        if queued:
+            raise UserError(
+                _(
+                    "%(mos)s cannot be %(what)s by hand: its batch is queued for or running on the line, "
+                    "and the bridge finishes it with what the PLC dosed. Cancel the batch in SCADA > Batches "
+                    "if the line is not to run it."
+                )
+                % {"mos": ", ".join(queued.mapped("name")), "what": what}
+            )
+
     @api.model
     def _cron_scada_demo_wave(self, template_xmlids, count=3):
         """The living demo (demo data only): a few new MOs like the demo's,

@@ -51,6 +51,12 @@ class ResConfigSettings(models.TransientModel):
         default=10,
         help="Finished weight against consumption and against plan.",
     )
+    scada_plausibility_unplanned_kg = fields.Float(
+        string="Tolerated on Unused Silos (kg)",
+        config_parameter="scada_plc_bridge.plausibility_unplanned_kg",
+        default=0,
+        help="A batch is held for review when a silo its recipe does not use reports more than this.",
+    )
     scada_max_push_retries = fields.Integer(
         string="Automatic Push Attempts", config_parameter="scada_plc_bridge.max_push_retries", default=5
     )

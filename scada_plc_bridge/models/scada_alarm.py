@@ -7,6 +7,7 @@ KINDS = [
     ("needs_review", "Held for review"),
     ("plc_silent", "PLC not answering"),
     ("slot_problem", "Unusable READ slot"),
+    ("mo_refused", "MO the line cannot run"),
 ]
 
 

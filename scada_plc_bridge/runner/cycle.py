@@ -129,18 +129,9 @@ class PlcCycle:
     def write_recipes(self, plan, client, recipes):
         for recipe in recipes:
             try:
-                if recipe["replaces"]:
-                    # A reset batch: its earlier recipe, if the PLC never took it, makes room.
-                    handshake.clear_write_slot(
-                        client,
-                        plan["write_layout"],
-                        plan["read_layout"],
-                        recipe["slot"],
-                        recipe["replaces"],
-                        plan["write_base"],
-                        plan["read_base"],
-                        plan["stride"],
-                    )
+                if recipe["replaces"] and self._reset_came_too_late(plan, client, recipe):
+                    self._task("scada.task.sync", "_record_reset_undone", recipe["batch_id"])
+                    continue
                 outcome = handshake.write_recipe(
                     client,
                     plan["write_layout"],
@@ -155,6 +146,29 @@ class PlcCycle:
                 self._task("scada.task.sync", "_record_write_failure", recipe["batch_id"], str(error))
                 continue
             self._task("scada.task.sync", "_record_write", recipe["batch_id"], outcome.status, outcome.detail)
+
+    @staticmethod
+    def _reset_came_too_late(plan, client, recipe):
+        """A reset batch: its earlier recipe, if the PLC never took it, is
+        cleared to make room.  True when the PLC took it and has not finished
+        with it (no result of it acknowledged): the new recipe must not be
+        written, or the line would dose the batch twice."""
+        replaced, slot = recipe["replaces"], recipe["slot"]
+        outcome = handshake.clear_write_slot(
+            client,
+            plan["write_layout"],
+            plan["read_layout"],
+            slot,
+            replaced,
+            plan["write_base"],
+            plan["read_base"],
+            plan["stride"],
+        )
+        if outcome != handshake.TAKEN:
+            return False
+        report = memory_map.read_slot(client, plan["read_layout"], plan["read_base"], slot, plan["stride"])
+        finished_with = report.valid and handshake.slot_identity(report.fields) == replaced
+        return not (finished_with and report.fields.get("status_read_data"))
 
     # -- operators' requests ----------------------------------------------------
     def carry_out(self, plan, client, requests, contact):

@@ -6,7 +6,8 @@ and by Task 4's health report.
 Limits (SCADA settings; a silo's own limits override them):
 * per silo: the deviation from plan is outside when it exceeds both the
   percentage and the kg limit (so 0.03 kg on a 0.2 kg dose is no alarm);
-* a silo the recipe does not use reports more than the kg limit;
+* a silo the recipe does not use reports more than the unplanned kg
+  setting (0 by default: any material booked nowhere holds the batch);
 * the finished weight differs from the sum of the consumption, or from the
   planned quantity, by more than the weight percentage;
 * nothing consumed, or no finished weight."""
@@ -27,6 +28,7 @@ class ScadaPlausibility(models.AbstractModel):
             "percent": batches._param("plausibility_deviation_percent"),
             "kg": batches._param("plausibility_deviation_kg"),
             "weight_percent": batches._param("plausibility_weight_percent"),
+            "unplanned_kg": batches._param("plausibility_unplanned_kg"),
         }
 
     @api.model
@@ -54,7 +56,7 @@ class ScadaPlausibility(models.AbstractModel):
                         "percent": deviation * 100.0 / planned,
                     }
                 )
-            elif not planned and actual > kg:
+            elif not planned and actual > limits["unplanned_kg"]:
                 reasons.append(
                     _("%(silo)s: %(actual).2f kg, but the recipe uses no %(silo)s")
                     % {"silo": name, "actual": actual}

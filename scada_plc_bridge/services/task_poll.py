@@ -67,6 +67,8 @@ class ScadaTaskPoll(models.AbstractModel):
         changed = []
         for reading in readings:
             if reading.is_empty:
+                if self._lost_by_plc(by_slot.get(reading.slot)):
+                    changed.append(by_slot[reading.slot].id)
                 continue
             identity = SlotIdentity(reading.fields.get("batch_no"), reading.fields.get("mo_id"))
             batch = queue.get((reading.slot, identity))
@@ -117,6 +119,31 @@ class ScadaTaskPoll(models.AbstractModel):
         # Operators' cancels whose WRITE slot is to be cleared, in the same transaction.
         outcome["cancels"] = self.env["scada.task.sync"]._cancels_due(plc_id)
         return outcome
+
+    @api.model
+    def _lost_by_plc(self, batch):
+        """A batch the PLC was dosing whose READ slot reads empty now: the
+        PLC's memory was cleared (a cold start).  The line stops on it with
+        nothing to say so; an alarm says it at once, and the batch may be
+        reset (what it dosed so far is scrapped then).  True when newly lost."""
+        if (
+            not batch
+            or batch.plc_lost_batch
+            or not batch.last_read_from_plc
+            or batch.status_manufacturing
+            or batch.status_operation
+        ):
+            return False
+        message = _(
+            "Slot %(slot)s no longer shows batch %(batch)s of %(mo)s, which the line was dosing: the PLC's "
+            "memory was cleared (cold start?). The line will not finish it; reset it to dose it again "
+            "(what was dosed so far is scrapped), or cancel it."
+        ) % {"slot": batch.slot, "batch": batch.batch_no, "mo": batch.mo_id}
+        _logger.warning("[TASK 2] %s: %s", batch.plc_id.code, message)
+        batch.write({"plc_lost_batch": True, "plc_read_error": message})
+        batch._post_note(message)
+        self.env["scada.alarm"]._raise("slot_problem", batch.plc_id, message, batch=batch)
+        return True
 
     @api.model
     def _left_over(self, batches, outcome):

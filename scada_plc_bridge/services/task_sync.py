@@ -31,9 +31,21 @@ class ScadaTaskSync(models.AbstractModel):
         """The next confirmed MOs for a PLC whose queue has emptied, at once
         (the Task 1 cron stays the safety net)."""
         plc = self.env["scada.plc"].browse(plc_id)
-        if self.env["mo.batch"].search_count([("plc_id", "=", plc.id)]):
+        if self.env["mo.batch"].search_count(self._line_busy_domain(plc)):
             return self.env["mo.batch"]
         return self._sync_mo(plc)
+
+    @api.model
+    def _line_busy_domain(self, plc):
+        """The batches that keep the queue from taking new MOs: all but those
+        waiting for a person (held for review, parked after Odoo refused
+        them), which the PLC has finished with; they keep their slot, and
+        new recipes go to the free ones."""
+        return [
+            ("plc_id", "=", plc.id),
+            ("review_state", "!=", "needs_review"),
+            ("push_state", "!=", "parked"),
+        ]
 
     @api.model
     def _sync_mo(self, plcs):
@@ -41,10 +53,13 @@ class ScadaTaskSync(models.AbstractModel):
         default_plc = self._default_plc()
         created = self.env["mo.batch"]
         for plc in plcs:
-            queued = self.env["mo.batch"].search_count([("plc_id", "=", plc.id)])
+            queued = self.env["mo.batch"].search_count(self._line_busy_domain(plc))
             if queued:
                 _logger.info("[TASK 1] %s: queue not empty (%d batches); no MO taken", plc.code, queued)
                 continue
+            waiting = self.env["mo.batch"].search([("plc_id", "=", plc.id)])
+            free_slots = [slot for slot in range(1, plc.slot_count + 1) if slot not in waiting.mapped("slot")]
+            free_slots = free_slots[: max(0, plc.batch_limit - len(waiting))]
             candidates = self.env["mrp.production"].search(
                 [
                     ("state", "=", "confirmed"),
@@ -56,7 +71,7 @@ class ScadaTaskSync(models.AbstractModel):
             )
             values_list = []
             for production in candidates:
-                if len(values_list) >= plc.batch_limit:
+                if len(values_list) >= len(free_slots):
                     break
                 # A line MO: routed to this PLC, with something for the line to dose.
                 if (
@@ -66,15 +81,35 @@ class ScadaTaskSync(models.AbstractModel):
                     continue
                 try:
                     values_list.append(
-                        self.env["mo.batch"]._values_from_production(production, plc, len(values_list) + 1)
+                        self.env["mo.batch"]._values_from_production(
+                            production, plc, free_slots[len(values_list)]
+                        )
                     )
                 except UserError as error:
-                    _logger.warning("[TASK 1] %s: %s skipped: %s", plc.code, production.name, error)
+                    self._tell_refused(plc, production, error)
             batches = self.env["mo.batch"].create(values_list)
             if batches:
                 _logger.info("[TASK 1] %s: queued %s", plc.code, ", ".join(batches.mapped("mo_id")))
             created |= batches
         return created
+
+    @api.model
+    def _tell_refused(self, plc, production, error):
+        """An MO the line cannot run (e.g. a product not in kg) is shown on
+        the board with its reason, once, instead of a warning every poll."""
+        alarms = self.env["scada.alarm"].sudo()
+        if alarms.search_count(
+            [("state", "=", "open"), ("kind", "=", "mo_refused"), ("production_id", "=", production.id)]
+        ):
+            return
+        reason = _("%(mo)s cannot run on %(plc)s: %(error)s") % {
+            "mo": production.name,
+            "plc": plc.code,
+            "error": error.args[0] if error.args else error,
+        }
+        _logger.warning("[TASK 1] %s", reason)
+        alarms._raise("mo_refused", plc, reason, production=production)
+        plc._notify_board(alarm=True)
 
     @api.model
     def _recipes_to_write(self, plc_id):
@@ -123,6 +158,33 @@ class ScadaTaskSync(models.AbstractModel):
             note % {"plc": batch.plc_id.code, "slot": batch.slot, "batch": batch.batch_no, "detail": detail}
         )
         _logger.info("[TASK 1] %s: %s %s in slot %s", batch.plc_id.code, batch.mo_id, status, batch.slot)
+
+    @api.model
+    def _record_reset_undone(self, batch_id):
+        """The poller found the PLC running the recipe a reset was to
+        replace: the batch takes its old number back, so what the PLC
+        reports on it is recorded, and nothing is dosed twice."""
+        batch = self.env["mo.batch"].browse(batch_id).exists()
+        if not batch or not batch.replaces_plc_identity:
+            return
+        batch_no, _sep, _reference = batch.replaces_plc_identity.partition(":")
+        batch.write(
+            {
+                "batch_no": int(batch_no),
+                "replaces_plc_identity": False,
+                "plc_write_state": "written",
+                "last_error": False,
+            }
+        )
+        message = (
+            _(
+                "Reset not carried out: the PLC had taken batch %s before the reset reached it. It runs "
+                "that batch, and what it reports is recorded."
+            )
+            % batch.batch_no
+        )
+        _logger.warning("[TASK 1] %s %s: %s", batch.plc_id.code, batch.mo_id, message)
+        batch._post_note(message)
 
     @api.model
     def _record_write_failure(self, batch_id, error):

@@ -12,5 +12,6 @@ from . import test_i18n
 from . import test_runtime_entry_points
 from . import test_trust_boundary
 from . import test_safe_cancel
+from . import test_safe_control
 from . import test_settings
 from . import test_reports

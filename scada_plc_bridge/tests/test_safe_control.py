@@ -1,0 +1,247 @@
+"""Safe control: no operator action doses a batch twice or loses what the
+line dosed, and only the PLC finishes a batch.  Each case is one a plant
+tester found on the line (issue "Safe control"); the PLC is the simulator
+over a real UDP socket on 127.0.0.1."""
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from ..const import plc_batch_word
+from .common import ScadaCase
+
+
+@tagged("post_install", "-at_install")
+class TestSafeControl(ScadaCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = new_test_user(cls.env, "safe_user", groups="scada_plc_bridge.group_scada_user")
+        cls.manager = new_test_user(
+            cls.env, "safe_manager", groups="scada_plc_bridge.group_scada_manager,mrp.group_mrp_manager"
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.production = self.confirmed_mo(1000)
+        self.batch = self.queue()
+        self.assertEqual(self.batch.state, "sent")
+
+    def as_user(self, user=None):
+        return self.batch.with_user(user or self.user)
+
+    def plc_takes(self, batch=None):
+        self.simulator.write_slot_values("write", (batch or self.batch).slot, {"status_read_data": True})
+
+    def scraps(self):
+        return self.env["stock.scrap"].search([("origin", "=", self.production.name)])
+
+    def history(self):
+        return self.env["mo.history"].search([("production_id", "=", self.production.id)])
+
+    # -- Reset ----------------------------------------------------------------------
+    def test_reset_is_refused_while_the_line_doses(self):
+        self.plc_takes()
+        self.report(self.batch, actual_consumption_silo_d=190.0)
+        self.cycle()
+        self.assertEqual(self.batch.state, "running")
+        self.assertFalse(self.batch.can_reset)
+        number = self.batch.batch_no
+        with self.assertRaisesRegex(UserError, "dosing this batch"):
+            self.as_user().action_reset()
+        self.assertEqual(self.batch.batch_no, number)
+        self.assertEqual(self.simulator.read_slot_values("write", 1)["batch_no"], plc_batch_word(number))
+        # The PLC finishes the batch it doses: its full dose reaches stock, once.
+        self.finish_on_plc(self.batch)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.production.state, "done")
+        self.assertAlmostEqual(self.consumed(self.production)[self.corn], 601.5, 2)
+
+    def test_reset_of_a_recipe_the_plc_took_meanwhile_is_undone(self):
+        number = self.batch.batch_no
+        self.as_user().action_reset()  # sent, not taken yet: allowed
+        self.assertNotEqual(self.batch.batch_no, number)
+        self.plc_takes()  # ... but the PLC takes it before the poller comes
+        self.cycle()
+        self.assertEqual(self.batch.batch_no, number, "the batch keeps the number the PLC runs")
+        self.assertEqual(self.simulator.read_slot_values("write", 1)["batch_no"], plc_batch_word(number))
+        self.assertIn("Reset not carried out", self.batch.message_ids[0].body)
+        self.finish_on_plc(self.batch)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.production.state, "done")
+        self.assertEqual(self.history().status, "completed")
+
+    def test_reset_of_an_untaken_recipe_replaces_it(self):
+        self.as_user().action_reset()
+        self.cycle()
+        slot = self.simulator.read_slot_values("write", 1)
+        self.assertEqual(slot["batch_no"], plc_batch_word(self.batch.batch_no))
+        self.assertFalse(slot["status_read_data"])
+        self.assertEqual(self.batch.plc_write_state, "written")
+
+    def test_a_cold_start_raises_an_alarm_and_reset_scraps_what_was_dosed(self):
+        self.plc_takes()
+        self.report(self.batch, actual_consumption_silo_d=43.0)
+        self.cycle()
+        self.assertEqual(self.batch.state, "running")
+        self.simulator.memory.write(0, [0] * self.simulator.memory.size)  # PLC memory wiped
+        self.cycle()
+        self.assertTrue(self.batch.plc_lost_batch)
+        self.assertIn("cold start", self.batch.plc_read_error)
+        alarm = self.env["scada.alarm"].search([("batch_id", "=", self.batch.id), ("state", "=", "open")])
+        self.assertEqual(alarm.kind, "slot_problem")
+        self.assertTrue(self.batch.can_reset)
+        self.as_user().action_reset()
+        scrap = self.scraps()
+        self.assertEqual(scrap.product_id, self.corn)
+        self.assertAlmostEqual(scrap.scrap_qty, 43.0, 2)
+        self.assertEqual(scrap.state, "done")
+        self.assertFalse(self.batch.actual_consumption_silo_d)
+        self.cycle()
+        self.assertEqual(
+            self.simulator.read_slot_values("write", 1)["batch_no"], plc_batch_word(self.batch.batch_no)
+        )
+
+    def test_reset_of_a_held_batch_scraps_its_dose(self):
+        self.plc_takes()
+        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.batch.state, "needs_review")
+        self.as_user().action_reset()
+        self.assertEqual(
+            {scrap.product_id: scrap.scrap_qty for scrap in self.scraps()},
+            {self.corn: 601.5, self.copra: 5000.0, self.molasses: 40.2},
+        )
+        self.cycle()  # the PLC finished with the old recipe: the new one goes in
+        self.assertEqual(
+            self.simulator.read_slot_values("write", 1)["batch_no"], plc_batch_word(self.batch.batch_no)
+        )
+
+    def test_a_pending_cancel_and_a_reset_exclude_each_other(self):
+        self.plc_takes()
+        self.report(self.batch, actual_consumption_silo_d=10.0)
+        self.cycle()
+        self.as_user().action_cancel("wrong order")
+        with self.assertRaisesRegex(UserError, "cancel is on its way"):
+            self.as_user().action_reset()
+        other = self.confirmed_mo(1000)
+        self.finish_on_plc(self.batch)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.production.state, "done")  # the cancel waited for the PLC: dose booked
+        batch = self.env["mo.batch"].search([("production_id", "=", other.id)])
+        self.as_user().browse(batch.id).action_reset()
+        with self.assertRaisesRegex(UserError, "reset is on its way"):
+            self.as_user().browse(batch.id).action_cancel("too late")
+
+    # -- Only the bridge removes or finishes a batch --------------------------------------
+    def test_deleting_a_batch_is_refused_to_everyone(self):
+        for env in (self.env, self.manager and self.batch.with_user(self.manager).env):
+            with self.assertRaises(UserError):
+                self.batch.with_env(env).unlink()
+        self.assertTrue(self.batch.exists())
+
+    def test_an_mo_with_a_batch_cannot_be_marked_done_by_hand(self):
+        self.plc_takes()
+        for production in (self.production, self.production.with_user(self.manager)):
+            with self.assertRaisesRegex(UserError, "cannot be marked done by hand"):
+                production.button_mark_done()
+        self.finish_on_plc(self.batch)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.production.state, "done")
+        self.assertAlmostEqual(self.consumed(self.production)[self.copra], 348.0, 2)
+
+    def test_a_batch_that_never_ran_cannot_be_created(self):
+        other = self.confirmed_mo(1000)
+        with self.assertRaises(AccessError):
+            self.env["mo.batch"].with_user(self.manager).create(
+                {
+                    "production_id": other.id,
+                    "plc_id": self.plc.id,
+                    "batch_no": 999,
+                    "slot": 5,
+                    "status_manufacturing": True,
+                    "plc_write_state": "written",
+                    "actual_weight_quantity_finished_goods": 777.0,
+                }
+            )
+        self.cycle()
+        self.assertEqual(other.state, "confirmed")
+
+    def test_users_cannot_erase_the_chatter(self):
+        self.batch._post_note("a note to keep")
+        with self.assertRaises(AccessError):
+            self.as_user().write({"message_ids": [(5, 0, 0)]})
+        self.assertIn("a note to keep", self.batch.message_ids.mapped("body")[0])
+
+    # -- A held batch never stops the line ---------------------------------------------
+    def test_a_held_batch_does_not_block_the_queue(self):
+        self.plc_takes()
+        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.batch.state, "needs_review")
+        later = self.confirmed_mo(1000)
+        self.cycle()
+        batch = self.env["mo.batch"].search([("production_id", "=", later.id)])
+        self.assertEqual(batch.state, "sent")
+        self.assertEqual(batch.slot, 2)
+        self.assertEqual(self.simulator.read_slot_values("write", 2)["mo_id"], batch.plc_ref)
+
+    def test_cancel_of_a_held_batch_cancels_it_and_scraps_its_dose(self):
+        self.plc_takes()
+        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
+        self.cycle()
+        self.cycle()
+        self.as_user().action_cancel("wrong silo figure")
+        self.cycle()
+        self.assertFalse(self.batch.exists())
+        self.assertEqual(self.production.state, "cancel")
+        self.assertEqual(self.history().status, "cancelled")
+        self.assertAlmostEqual(sum(self.scraps().mapped("scrap_qty")), 5641.7, 2)
+
+    # -- Plausibility per BoM ----------------------------------------------------------
+    def test_two_bom_lines_on_one_silo_are_refused(self):
+        with self.assertRaisesRegex(ValidationError, "a silo doses one line"):
+            self.bom.write(
+                {
+                    "bom_line_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "product_id": self.premix.id,
+                                "product_qty": 5,
+                                "scada_silo_id": self.silo["silo_d"].id,
+                            },
+                        )
+                    ]
+                }
+            )
+
+    def test_a_few_kg_on_a_silo_the_bom_does_not_use_hold_the_batch(self):
+        self.plc_takes()
+        self.report(self.batch, actual_consumption_silo_a=4.9)
+        self.finish_on_plc(self.batch, weight=994.6)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.batch.state, "needs_review")
+        self.assertIn("SILO A", self.batch.review_reasons)
+        self.assertEqual(self.production.state, "confirmed")
+
+    def test_an_mo_the_line_cannot_run_is_shown_with_its_reason(self):
+        self.finish_on_plc(self.batch)
+        self.cycle()
+        self.cycle()
+        units = self.env["product.product"].create({"name": "FEED BAGS", "type": "product"})
+        bom = self.bom.copy({"product_tmpl_id": units.product_tmpl_id.id, "product_uom_id": units.uom_id.id})
+        production = self.confirmed_mo(10, bom=bom)
+        self.cycle()
+        self.cycle()
+        alarm = self.env["scada.alarm"].search([("production_id", "=", production.id)])
+        self.assertEqual(alarm.kind, "mo_refused")
+        self.assertEqual(alarm.count, 1, "told once, not every poll")
+        self.assertIn(production.name, alarm.reason)
