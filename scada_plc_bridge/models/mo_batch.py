@@ -649,11 +649,17 @@ class MoBatch(models.Model):
             }
             batch.sudo().write({"review_state": "accepted", "review_reasons": note})
             batch._post_note(note)
-        self.env["scada.task.finish"].sudo()._finish_now(held.ids)
-        failed = held.exists()
+        return held.action_finish_accepted()
+
+    def action_finish_accepted(self):
+        """Task 3 at once for batches a manager accepted or corrected; the
+        form goes where they went (their history records), or says why not."""
+        self.env["scada.plc"]._check_manager()
+        self.env["scada.task.finish"].sudo()._finish_now(self.ids)
+        failed = self.exists()
         if failed:
             return self.env["scada.plc"]._notify("\n".join(failed.mapped("last_error")), "danger", True)
-        return self._history_action(held.ids)
+        return self._history_action(self.ids)
 
     def _reset_refusal(self):
         """Why this batch may not be reset (None: it may).  A reset sends the

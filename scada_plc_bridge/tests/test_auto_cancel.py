@@ -25,11 +25,12 @@ class TestAutoCancel(ScadaCase):
     def test_refused_cancel_leaves_the_batch_for_an_operator(self):
         production = self.confirmed_mo(1000)
         batch = self.queue()
-        # Someone finished the MO by hand meanwhile: Odoo cannot cancel it.
+        # The MO is done meanwhile (by hand is refused now; the bridge's own
+        # route stands for any way an MO ends up done): Odoo cannot cancel it.
         production.qty_producing = 1000
         production._set_qty_producing()
         production.with_context(
-            skip_immediate=True, skip_backorder=True, skip_consumption=True
+            skip_immediate=True, skip_backorder=True, skip_consumption=True, scada_batch_finish=True
         ).button_mark_done()
         self.report(batch, status_operation=True)
         self.cycle()

@@ -245,3 +245,51 @@ class TestSafeControl(ScadaCase):
         self.assertEqual(alarm.kind, "mo_refused")
         self.assertEqual(alarm.count, 1, "told once, not every poll")
         self.assertIn(production.name, alarm.reason)
+
+    # -- Correct, don't choose between wrong and twice -------------------------------------
+    def test_a_manager_corrects_a_held_figure_and_the_batch_finishes(self):
+        self.plc_takes()
+        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.batch.state, "needs_review")
+        correct = (
+            self.env["mo.batch.correct"]
+            .with_user(self.manager)
+            .with_context(active_id=self.batch.id, active_model="mo.batch")
+        )
+        with self.assertRaises(AccessError):
+            self.env["mo.batch.correct"].with_user(self.user).with_context(active_id=self.batch.id).create(
+                {"reason": "x"}
+            )
+        wizard = correct.create({"reason": "silo B scale jumped"})
+        self.assertEqual(
+            {line.tag: line.reported for line in wizard.line_ids},
+            {"silo_d": 601.5, "silo_b": 5000.0, "lq114": 40.2},
+        )
+        wizard.line_ids.filtered(lambda line: line.tag == "silo_b").corrected = 348.0
+        wizard.corrected_weight = 989.7
+        action = wizard.action_correct()
+        self.assertEqual(action["res_model"], "mo.history")
+        self.assertEqual(self.production.state, "done")
+        self.assertAlmostEqual(self.consumed(self.production)[self.copra], 348.0, 2)
+        history = self.history()
+        self.assertEqual(history.status, "completed")
+        self.assertIn("silo B scale jumped", history.notes)
+        self.assertIn("5,000.00 kg -> 348.00 kg", history.notes)
+        self.assertEqual(self.scraps(), self.env["stock.scrap"], "nothing dosed twice, nothing scrapped")
+
+    def test_a_correction_without_a_change_is_refused(self):
+        self.plc_takes()
+        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
+        self.cycle()
+        self.cycle()
+        wizard = (
+            self.env["mo.batch.correct"]
+            .with_user(self.manager)
+            .with_context(active_id=self.batch.id)
+            .create({"reason": "nothing"})
+        )
+        with self.assertRaisesRegex(UserError, "No figure was changed"):
+            wizard.action_correct()
+        self.assertEqual(self.batch.state, "needs_review")
