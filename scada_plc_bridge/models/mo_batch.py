@@ -367,10 +367,6 @@ class MoBatch(models.Model):
         reported = reading.fields
         if self.status_manufacturing or self.status_operation:
             return None, False  # the result is recorded; acknowledging it is Task 2's
-        if reported["status_read_data"]:
-            # A result the bridge acknowledged already (a batch reset and not
-            # yet restarted by the PLC).
-            return None, False
         values = {"actual_consumption_" + tag: reported["actual_consumption_" + tag] for tag in SILO_TAGS}
         values["actual_weight_quantity_finished_goods"] = reported["actual_weight_quantity_finished_goods"]
         values["plc_read_error"] = False  # the slot is readable again

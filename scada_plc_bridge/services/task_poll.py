@@ -105,6 +105,19 @@ class ScadaTaskPoll(models.AbstractModel):
                     problems.append(problem)
                     self._waiting_in_slot(by_slot, reading.slot)._record_plc_problem(problem)
                 continue
+            if reading.fields["status_read_data"] and not (
+                batch.status_manufacturing or batch.status_operation
+            ):
+                # Only Odoo sets the READ handshake, once it holds the result: a PLC
+                # that presets it would have its result never taken, silently.
+                problem = _(
+                    "Slot %(slot)s: the PLC shows batch %(batch)s of MO %(mo)s as read already (handshake"
+                    " word 1) although Odoo has not taken its result; check the PLC program and the memory"
+                    " map's handshake word. Nothing is recorded until the slot is right."
+                ) % {"slot": reading.slot, "batch": batch.batch_no, "mo": batch.mo_id}
+                problems.append(problem)
+                batch._record_plc_problem(problem)
+                continue
             result, batch_changed = batch._apply_plc_reading(reading, now)
             if batch_changed:
                 changed.append(batch.id)

@@ -293,3 +293,20 @@ class TestSafeControl(ScadaCase):
         with self.assertRaisesRegex(UserError, "No figure was changed"):
             wizard.action_correct()
         self.assertEqual(self.batch.state, "needs_review")
+
+    # -- Nothing silent -----------------------------------------------------------------
+    def test_a_plc_that_presets_its_read_handshake_raises_an_alarm_at_once(self):
+        self.plc_takes()
+        self.report(self.batch, actual_consumption_silo_d=120.0, status_read_data=True)
+        self.cycle()
+        self.assertIn("handshake", self.batch.plc_read_error)
+        self.assertIn("handshake", self.plc.slot_problems)
+        alarm = self.env["scada.alarm"].search([("plc_id", "=", self.plc.id), ("state", "=", "open")])
+        self.assertEqual(alarm.kind, "slot_problem")
+        self.assertFalse(self.batch.actual_consumption_silo_d, "nothing taken from such a slot")
+        # The PLC's program is fixed: the batch goes on.
+        self.report(self.batch, status_read_data=False)
+        self.finish_on_plc(self.batch)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(self.production.state, "done")
