@@ -758,8 +758,8 @@ class MoBatch(models.Model):
         self.env["scada.plc.request"]._request_per_plc("cancel", batches)
         return self.env["scada.plc"]._notify(
             _(
-                "Cancel handed to the PLC's poller: the WRITE slot is cleared first; a batch the line runs "
-                "already is recorded when the PLC reports on it."
+                "Will be cancelled when the PLC's poller reaches the PLC: it takes the recipe back first; "
+                "a batch the line doses already is recorded when the PLC reports on it."
             )
         )
 

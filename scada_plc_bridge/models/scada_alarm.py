@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools.misc import format_datetime
 
 KINDS = [
     ("plc_failure", "PLC reported a failure"),
@@ -33,8 +34,14 @@ class ScadaAlarm(models.Model):
     date_last = fields.Datetime(string="Last Seen", required=True, readonly=True, default=fields.Datetime.now)
     count = fields.Integer(default=1, readonly=True)
     state = fields.Selection(
-        [("open", "Open"), ("acknowledged", "Acknowledged")], default="open", required=True, readonly=True
+        [("open", "Open"), ("acknowledged", "Acknowledged"), ("cleared", "Cleared")],
+        default="open",
+        required=True,
+        readonly=True,
+        help="Cleared: its cause went away by itself (the PLC answers again, the slot is readable); "
+        "kept in the alarm log.",
     )
+    date_cleared = fields.Datetime(string="Cleared On", readonly=True)
     acknowledged_by_id = fields.Many2one("res.users", readonly=True)
     date_acknowledged = fields.Datetime(string="Acknowledged On", readonly=True)
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
@@ -67,6 +74,18 @@ class ScadaAlarm(models.Model):
             }
         )
 
+    @api.model
+    def _clear(self, kind, plc):
+        """Alarms of this kind and PLC whose cause is gone: off the board, kept in the log."""
+        alarms = self.sudo().search([("state", "=", "open"), ("kind", "=", kind), ("plc_id", "=", plc.id)])
+        alarms.write({"state": "cleared", "date_cleared": fields.Datetime.now()})
+        return alarms
+
+    @api.model
+    def action_acknowledge_all(self):
+        """Everything open that the reader may see, acknowledged at once."""
+        return self.search([("state", "=", "open")]).action_acknowledge()
+
     def action_acknowledge(self):
         self.filtered(lambda alarm: alarm.state == "open").sudo().write(
             {
@@ -87,6 +106,8 @@ class ScadaAlarm(models.Model):
                 "kind": dict(self._fields["kind"]._description_selection(self.env))[alarm.kind],
                 "plc": alarm.plc_id.display_name,
                 "mo": alarm.mo_id or "",
+                "production_id": alarm.production_id.id,
+                "when": format_datetime(self.env, alarm.date_last, dt_format="short"),
                 "reason": alarm.reason,
                 "count": alarm.count,
             }

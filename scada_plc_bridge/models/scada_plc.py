@@ -218,6 +218,7 @@ class ScadaPlc(models.Model):
         now = fields.Datetime.now()
         if self.state != "connected" or (self.last_error or False) != (warning or False):
             _logger.info("[TASK 2] %s: connected%s", self.code, " (%s)" % warning if warning else "")
+            self.env["scada.alarm"]._clear("plc_silent", self)
             self.write({"state": "connected", "last_contact": now, "last_error": warning or False})
             return True
         # The heartbeat of every poll: one plain UPDATE, no tracking or chatter machinery.
@@ -249,6 +250,7 @@ class ScadaPlc(models.Model):
                     self.env["scada.alarm"]._raise("slot_problem", self, problem)
             if not problems:
                 _logger.info("[TASK 2] %s: all slots readable again", self.code)
+                self.env["scada.alarm"]._clear("slot_problem", self)
             self.write({"slot_problems": text})
             return True
         return False

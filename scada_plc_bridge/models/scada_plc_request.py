@@ -96,16 +96,26 @@ class ScadaPlcRequest(models.Model):
         """(state, words) of what the cycle did for this request."""
         self.ensure_one()
         if self.kind == "cancel":
-            waiting = self.batch_ids.exists().filtered("cancel_waits_for_plc")
+            batches = self.batch_ids.exists()
+            waiting = batches.filtered("cancel_waits_for_plc")
             if waiting:
                 return state, _("%(count)s batch(es) run on the line: recorded when the PLC reports") % {
                     "count": len(waiting)
                 }
+            if batches:
+                # Still asked: carried out by the first cycle that reaches the PLC.
+                return state, _(
+                    "not cancelled yet (%(why)s): the batch is cancelled when the PLC answers"
+                ) % {"why": result if state == "failed" else _("the PLC's slot could not be cleared")}
             return state, _("cancelled")
         if self.kind == "send":
-            failed = self.batch_ids.filtered(lambda b: b.plc_write_state != "written")
+            failed = self.batch_ids.exists().filtered(lambda b: b.plc_write_state != "written")
             if failed:
-                return "failed", "\n".join(b.last_error or b.mo_id for b in failed)
+                why = result if state == "failed" else _("the PLC did not take the write")
+                return "failed", "\n".join(
+                    _("%(mo)s: not in the PLC yet: %(why)s") % {"mo": b.mo_id, "why": b.last_error or why}
+                    for b in failed
+                )
             if state == "done":
                 return state, _("%(count)s recipe(s) in the PLC") % {"count": len(self.batch_ids)}
         if self.kind == "read" and state == "done":

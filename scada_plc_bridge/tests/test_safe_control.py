@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..const import plc_batch_word
-from .common import ScadaCase
+from .common import ScadaCase, free_udp_port
 
 
 @tagged("post_install", "-at_install")
@@ -310,3 +310,54 @@ class TestSafeControl(ScadaCase):
         self.cycle()
         self.cycle()
         self.assertEqual(self.production.state, "done")
+
+    # -- Feedback that says what will happen ----------------------------------------------
+    def go_offline(self):
+        port = self.plc.port
+        self.plc.port = free_udp_port()
+        return lambda: setattr(self.plc, "port", port)
+
+    def request(self, kind):
+        return self.env["scada.plc.request"].search(
+            [("plc_id", "=", self.plc.id), ("kind", "=", kind)], limit=1
+        )
+
+    def test_a_cancel_while_the_plc_is_offline_says_it_will_happen_and_then_does(self):
+        back_online = self.go_offline()
+        notice = self.as_user().action_cancel("wrong order")
+        self.assertIn("Will be cancelled", notice["params"]["message"])
+        self.cycle()
+        request = self.request("cancel")
+        self.assertEqual(request.state, "failed")
+        self.assertIn("cancelled when the PLC answers", request.result)
+        self.assertTrue(self.batch.exists())
+        alarm = self.env["scada.alarm"].search([("plc_id", "=", self.plc.id), ("kind", "=", "plc_silent")])
+        self.assertEqual(alarm.state, "open")
+        back_online()
+        self.cycle()
+        self.assertFalse(self.batch.exists())
+        self.assertEqual(self.production.state, "cancel")
+        self.assertEqual(alarm.state, "cleared", "the PLC answers again: off the board, kept in the log")
+
+    def test_a_send_that_fails_says_why(self):
+        self.as_user().action_reset()
+        back_online = self.go_offline()
+        self.as_user().action_send_to_plc()
+        self.cycle()
+        request = self.request("send")
+        self.assertEqual(request.state, "failed")
+        self.assertIn("not in the PLC yet", request.result)
+        self.assertNotEqual(request.result.strip(), self.batch.mo_id)
+        back_online()
+
+    def test_acknowledge_all(self):
+        for reason in ("one", "two"):
+            self.env["scada.alarm"]._raise("slot_problem", self.plc, reason, batch=self.batch)
+            self.env["scada.alarm"]._raise("mo_refused", self.plc, reason)
+        self.env["scada.alarm"].with_user(self.user).action_acknowledge_all()
+        self.assertFalse(self.env["scada.alarm"].search([("state", "=", "open")]))
+        summary = (
+            self.env["scada.alarm"]._raise("plc_silent", self.plc, "gone")
+            and self.env["scada.alarm"].board_summary()
+        )
+        self.assertTrue(summary[0]["when"])

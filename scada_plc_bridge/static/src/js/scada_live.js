@@ -121,12 +121,30 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                     return;
                 }
                 const $banner = $("<div>", {class: "o_scada_alarms alert alert-danger mb-0"});
-                for (const alarm of alarms) {
+                // Past three rows the banner folds, so the board stays in view.
+                const shown = this._scadaAlarmsUnfolded ? alarms.length : 3;
+                for (const alarm of alarms.slice(0, shown)) {
                     const $row = $("<div>", {class: "o_scada_alarm d-flex align-items-center"});
                     const kind = alarm.kind || "";
+                    $row.append($("<small>", {class: "mr-2 text-nowrap o_scada_alarm_when"}).text(alarm.when));
                     $row.append($("<strong>", {class: "mr-2"}).text(alarm.plc));
                     $row.append($("<span>", {class: "badge badge-danger mr-2"}).text(kind));
-                    $row.append($("<span>", {class: "mr-2"}).text(alarm.mo || ""));
+                    if (alarm.production_id) {
+                        const $mo = $("<a>", {href: "#", class: "mr-2 o_scada_alarm_mo"}).text(alarm.mo);
+                        $mo.on("click", (ev) => {
+                            ev.preventDefault();
+                            this.do_action({
+                                type: "ir.actions.act_window",
+                                res_model: "mrp.production",
+                                res_id: alarm.production_id,
+                                views: [[false, "form"]],
+                                target: "current",
+                            });
+                        });
+                        $row.append($mo);
+                    } else {
+                        $row.append($("<span>", {class: "mr-2"}).text(alarm.mo || ""));
+                    }
                     $row.append($("<span>", {class: "o_scada_alarm_reason flex-grow-1"}).text(alarm.reason));
                     if (alarm.count > 1) {
                         $row.append($("<span>", {class: "badge badge-pill badge-secondary mr-2"}).text("x" + alarm.count));
@@ -142,6 +160,29 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                     $row.append($ack);
                     $banner.append($row);
                 }
+                const $footer = $("<div>", {class: "d-flex justify-content-end mt-1"});
+                if (alarms.length > 3) {
+                    const $fold = $("<button>", {class: "btn btn-sm btn-link o_scada_alarms_fold"}).text(
+                        this._scadaAlarmsUnfolded
+                            ? _t("Show fewer")
+                            : _.str.sprintf(_t("%s more"), alarms.length - shown)
+                    );
+                    $fold.on("click", () => {
+                        this._scadaAlarmsUnfolded = !this._scadaAlarmsUnfolded;
+                        this._scadaRenderAlarms();
+                    });
+                    $footer.append($fold);
+                }
+                const $all = $("<button>", {class: "btn btn-sm btn-secondary o_scada_acknowledge_all"}).text(
+                    _t("Acknowledge all")
+                );
+                $all.on("click", () => {
+                    this._rpc({model: "scada.alarm", method: "action_acknowledge_all", args: []}).then(() =>
+                        this._scadaRenderAlarms()
+                    );
+                });
+                $footer.append($all);
+                $banner.append($footer);
                 this.$(".o_content").prepend($banner);
             });
         },
