@@ -44,5 +44,8 @@ say "Odoo 14: http://127.0.0.1:$HTTP_PORT  login: admin  password: admin  (datab
 # (as OCA queue_job's job runner); `--workers N` runs it as a worker process.
 # Odoo 14's own Python 3.11 DeprecationWarnings would bury the URL and the
 # [TASK n] lines (bench/odoo_py311_compat.py; the addon's warnings still show).
+# The board's polling (one request line each) and record deletions stay out of
+# the way of the [TASK n] lines: at WARNING, they show only when they go wrong.
 SCADA_QUIET_ODOO_WARNINGS=1 "$VENV/bin/odoo" -d "$db" --db-filter="^$db\$" --http-port="$HTTP_PORT" --log-level=info \
+    --log-handler=werkzeug:WARNING --log-handler=odoo.models.unlink:WARNING \
     --load=base,web,scada_plc_bridge "$@"

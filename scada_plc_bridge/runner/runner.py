@@ -56,6 +56,7 @@ class DatabasePoller:
         self.running = {}  # plc id -> future of its cycle
         self.plans = {}  # plc id -> its cycle plan, refreshed with the PLC list
         self.refreshed = 0.0
+        self.outage = None  # the database error of an outage under way (logged once)
 
     # -- the lock connection ---------------------------------------------------
     def _connection(self):
@@ -84,8 +85,21 @@ class DatabasePoller:
                 self.refreshed = now
             self._schedule(now)
         except psycopg2.Error as error:
-            _logger.warning("[TASK 2] runner on %s lost its database connection: %s", self.dbname, error)
+            self._database_lost(error)
             self.close()
+            return
+        if self.outage is not None:
+            self.outage = None
+            _logger.warning("[TASK 2] runner on %s: database connection back", self.dbname)
+
+    def _database_lost(self, error):
+        """An outage is told once when it starts (and once when it ends), not
+        by every pass and every cycle while it lasts."""
+        if self.outage is None:
+            self.outage = str(error).strip()
+            _logger.warning(
+                "[TASK 2] runner on %s lost its database connection: %s", self.dbname, self.outage
+            )
 
     def _refresh(self):
         self.registry = self.registry.check_signaling()
@@ -134,6 +148,8 @@ class DatabasePoller:
             plan = cycle.run(self.plans[plc_id], take_requests)
             if plan and plan["recheck"]:
                 self.due[plc_id] = time.monotonic() + RECHECK_SECONDS
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+            self._database_lost(error)  # the cycle is run again once the database is back
         except Exception:  # one PLC's trouble never stops the runner
             _logger.exception("[TASK 2] %s: cycle of PLC %s failed", self.dbname, plc_id)
 

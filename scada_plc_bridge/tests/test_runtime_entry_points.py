@@ -6,15 +6,17 @@ between real, separate transactions."""
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import odoo
+import psycopg2
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 from odoo.tests.common import BaseCase, get_db_name
 
 from ..const import POLL_LOCK_NAMESPACE
 from ..plclib.simulator import PlcSimulator
-from ..runner.runner import cycle_plcs_not_polled
+from ..runner.runner import DatabasePoller, cycle_plcs_not_polled
 from ..runner.transaction import Transactions
 
 
@@ -154,3 +156,31 @@ class TestRuntimeEntryPoints(BaseCase):
         self.assertEqual(len(calls), 2)
         with self.registry.cursor() as cr:
             cr.execute("UPDATE scada_plc SET name = %s WHERE id = %s", (name, self.plc_id))
+
+
+@tagged("post_install", "-at_install")
+class TestDatabaseOutage(BaseCase):
+    """A database outage is logged once when it starts and once when it ends.
+    The outage itself is simulated (a query raising psycopg2's connection
+    error): stopping the shared test cluster would stop the test run too."""
+
+    def test_an_outage_is_told_once_and_its_end_once(self):
+        executor = ThreadPoolExecutor(max_workers=1)
+        self.addCleanup(executor.shutdown)
+        poller = DatabasePoller(get_db_name(), executor, threading.BoundedSemaphore(1))
+        self.addCleanup(poller.close)
+        real_query = poller._query
+
+        def down(*_args):
+            raise psycopg2.OperationalError("server closed the connection unexpectedly")
+
+        poller._query = down
+        with self.assertLogs("odoo.addons.scada_plc_bridge.runner.runner", "WARNING") as logs:
+            for second in range(20):
+                poller.run_pass(1000.0 + second)
+            poller._query = real_query
+            for second in range(20, 25):
+                poller.run_pass(1000.0 + second)
+        self.assertEqual(len(logs.records), 2, logs.output)
+        self.assertIn("lost its database connection", logs.output[0])
+        self.assertIn("database connection back", logs.output[1])
