@@ -5,7 +5,19 @@ it is stored (type, scale, word and byte order).  A SlotLayout decodes a
 slot's words into a dict and encodes a dict back into words; decoding then
 encoding gives the same words.  decode_and_validate() also checks a slot the
 way an integrator would before trusting it (id words, printable text, finite
-values in bounds) and reports every problem; it never "repairs" a value."""
+values in bounds) and reports every problem; it never "repairs" a value.
+
+Text (ASCII) rule: NUL bytes at the end of a text field are padding and
+are stripped.  Every other byte that is not printable ASCII (0x20..0x7E) -
+an embedded NUL, a control character, DEL, 0x80..0xFF - decodes to U+FFFD
+(NOT_TEXT) in its place: decoded text never holds NUL or a control
+character (PostgreSQL refuses NUL; logs and messages must not carry control
+characters), keeps its length, and never equals a real reference, which is
+printable ASCII (so a garbage slot is never taken for a batch).  The text
+is not cut at the first NUL: "OLD<NUL>XX" must not read as "OLD".
+decode_and_validate() reports such a field as "not printable text", naming
+each byte and its position.  Only printable text round-trips through
+encode()."""
 
 import math
 import struct
@@ -96,10 +108,7 @@ class FieldSpec:
     # -- one field ---------------------------------------------------------
     def decode(self, words):
         if self.data_type == ASCII:
-            raw = b"".join(
-                struct.pack(">H" if self.byte_order == HIGH_FIRST else "<H", word) for word in words
-            )
-            return raw.rstrip(b"\x00").decode("latin-1")
+            return _text(self._ascii_bytes(words))
         if self.data_type in _FORMAT_32:
             high, low = words if self.word_order == HIGH_FIRST else reversed(words)
             (raw,) = struct.unpack(_FORMAT_32[self.data_type], struct.pack(">HH", high, low))
@@ -114,6 +123,11 @@ class FieldSpec:
         if self.data_type == BOOL:
             return raw if raw not in (0, 1) else bool(raw)  # 2+ is reported, not coerced
         return raw if self.scale == 1 else raw / self.scale
+
+    def _ascii_bytes(self, words):
+        """The text's bytes in reading order, NUL padding at the end removed."""
+        raw = b"".join(struct.pack(">H" if self.byte_order == HIGH_FIRST else "<H", word) for word in words)
+        return raw.rstrip(b"\x00")
 
     def encode(self, value):
         try:
@@ -146,13 +160,28 @@ class FieldSpec:
         fmt = ">%dH" if self.byte_order == HIGH_FIRST else "<%dH"
         return list(struct.unpack(fmt % self.length, raw))
 
-    def problems(self, value):
-        """What is wrong with a decoded value, as sentences (empty: fine)."""
+    def problems(self, value, words=None):
+        """What is wrong with a decoded value, as sentences (empty: fine).
+        `words`, the field's raw words, lets text problems name the bytes."""
         if self.data_type == BOOL and not isinstance(value, bool):
             return ["%s: flag word holds %r, expected 0 or 1" % (self.label, value)]
         if self.data_type == ASCII:
-            if any(not (32 <= ord(char) < 127) for char in value):
-                return ["%s: not printable text: %r" % (self.label, value)]
+            if words is not None:
+                bad = [
+                    (position, byte)
+                    for position, byte in enumerate(bytearray(self._ascii_bytes(words)), 1)
+                    if not _PRINTABLE_FIRST <= byte <= _PRINTABLE_LAST
+                ]
+            else:
+                bad = [
+                    (position, ord(char))
+                    for position, char in enumerate(value, 1)
+                    if not _PRINTABLE_FIRST <= ord(char) <= _PRINTABLE_LAST
+                ]
+            if bad:
+                where = ", ".join("0x%02X at character %d" % (byte, position) for position, byte in bad[:4])
+                more = ", ..." if bad[4:] else ""
+                return ["%s: not printable text: %r (%s%s)" % (self.label, value, where, more)]
             return []
         if value is None:
             return ["%s: not a BCD word" % self.label]
@@ -165,6 +194,31 @@ class FieldSpec:
         if self.max_value is not None and value > self.max_value:
             return ["%s: %r is above the maximum %r" % (self.label, value, self.max_value)]
         return []
+
+
+# Text from the PLC: printable ASCII only.
+_PRINTABLE_FIRST, _PRINTABLE_LAST = 0x20, 0x7E
+# What a byte that is not printable ASCII decodes to: never NUL or a control
+# character (PostgreSQL refuses NUL, logs and messages must not carry control
+# characters), and never part of a real reference, which is printable ASCII.
+NOT_TEXT = "\ufffd"
+
+
+def _text(raw):
+    """Decoded ASCII text: printable bytes as themselves, any other byte
+    (an embedded NUL, a control character, DEL, 0x80..0xFF) as NOT_TEXT."""
+    return "".join(
+        chr(byte) if _PRINTABLE_FIRST <= byte <= _PRINTABLE_LAST else NOT_TEXT for byte in bytearray(raw)
+    )
+
+
+def clean_text(text):
+    """`text` (a message naming what the PLC showed) without NUL or other
+    control characters (each becomes NOT_TEXT); newlines and tabs stay."""
+    return "".join(
+        NOT_TEXT if (ord(char) < 0x20 and char not in "\n\t") or 0x7F <= ord(char) < 0xA0 else char
+        for char in str(text)
+    )
 
 
 def _from_bcd(word):
@@ -250,18 +304,91 @@ class SlotLayout:
         if not fields.get(self.id_field):
             # An idle slot: ids and flags are still checked for garbage, but
             # a blank slot of zeros is simply empty.
-            errors = [] if not any(words[: self.size_words]) else self._problems(fields, skip_expected=True)
+            errors = (
+                [] if not any(words[: self.size_words]) else self._problems(fields, words, skip_expected=True)
+            )
         else:
-            errors = self._problems(fields)
+            errors = self._problems(fields, words)
         return SlotReading(slot, fields, errors, self.id_field)
 
-    def _problems(self, fields, skip_expected=False):
+    def _problems(self, fields, words, skip_expected=False):
         errors = []
         for spec in self.fields:
             if skip_expected and spec.expected is not None:
                 continue
-            errors.extend(spec.problems(fields[spec.name]))
+            errors.extend(spec.problems(fields[spec.name], words[spec.offset : spec.offset + spec.length]))
         return errors
+
+
+DM_WORDS = 32768  # D0..D32767
+HANDSHAKE_FIELD = "status_read_data"
+
+
+def _span(first, size):
+    return "D%d-D%d" % (first, first + size - 1) if size > 1 else "D%d" % first
+
+
+def map_problems(
+    read_layout,
+    write_layout,
+    read_base=READ_AREA_BASE,
+    write_base=WRITE_AREA_BASE,
+    stride=SLOT_STRIDE,
+    count=SLOT_COUNT,
+):
+    """Why a PLC's memory-map settings cannot work, as sentences (empty:
+    they can): slots of one area overlapping (stride smaller than the slot
+    layout), the handshake word missing, not one BOOL word or outside the
+    slot, an area outside DM, a READ slot sharing words with a WRITE slot."""
+    problems = []
+    if count < 1:
+        return ["a PLC needs at least one slot (slot count %d)" % count]
+    areas = (("READ", read_layout, read_base), ("WRITE", write_layout, write_base))
+    for area, layout, base in areas:
+        spec = layout.by_name.get(HANDSHAKE_FIELD)
+        if spec is None:
+            problems.append("the %s slot has no handshake field %s" % (area, HANDSHAKE_FIELD))
+        elif spec.data_type != BOOL:
+            problems.append(
+                "the %s slot's handshake field %s must be one BOOL word, not %s"
+                % (area, HANDSHAKE_FIELD, spec.data_type)
+            )
+        elif not 0 <= spec.offset < min(stride, layout.size_words):
+            problems.append(
+                "the %s slot's handshake field %s (+%d) lies outside the slot (stride %d words)"
+                % (area, HANDSHAKE_FIELD, spec.offset, stride)
+            )
+        if stride < layout.size_words:
+            problems.append(
+                "the slot stride (%d words) is smaller than the %s slot layout (%d words, +0..+%d):"
+                " slot 2 would overwrite the end of slot 1"
+                % (stride, area, layout.size_words, layout.size_words - 1)
+            )
+        end = base + stride * (count - 1) + layout.size_words
+        if base < 0 or end > DM_WORDS:
+            problems.append(
+                "the %s area %s lies outside DM (D0-D%d)" % (area, _span(base, end - base), DM_WORDS - 1)
+            )
+    if problems:
+        return problems
+    read_slots = [(read_base + stride * index, read_layout.size_words) for index in range(count)]
+    write_slots = [(write_base + stride * index, write_layout.size_words) for index in range(count)]
+    for read_index, (read_first, read_size) in enumerate(read_slots, 1):
+        for write_index, (write_first, write_size) in enumerate(write_slots, 1):
+            if read_first < write_first + write_size and write_first < read_first + read_size:
+                return [
+                    "READ slot %d (%s) and WRITE slot %d (%s) share DM words: the READ area"
+                    " (%s) overlaps the WRITE area (%s)"
+                    % (
+                        read_index,
+                        _span(read_first, read_size),
+                        write_index,
+                        _span(write_first, write_size),
+                        _span(read_base, read_slots[-1][0] + read_size - read_base),
+                        _span(write_base, write_slots[-1][0] + write_size - write_base),
+                    )
+                ]
+    return problems
 
 
 def slot_address(base, slot, stride=SLOT_STRIDE):

@@ -239,3 +239,81 @@ def test_an_idle_slot_with_ids_but_no_mo_is_empty_and_still_checked():
     words[72] = 7  # garbage in a flag of an idle slot is still reported
     reading = layout.decode_and_validate(words, 4)
     assert reading.is_empty and not reading.valid
+
+
+# -- text from the PLC: never NUL or control characters (issue "Safe control") --
+def test_nul_padding_is_stripped_and_an_embedded_nul_is_not_text():
+    spec = mm.FieldSpec("mo_id", 0, mm.ASCII, 4, label="NO-MO")
+    words = [0x4F4C, 0x4400, 0x5858, 0x0000]  # "OL" "D\0" "XX" "\0\0"
+    value = spec.decode(words)
+    assert value == "OLD" + mm.NOT_TEXT + "XX"  # not cut at the NUL: never "OLD"
+    assert "\x00" not in value
+    assert spec.decode([0x5748, 0x2F00, 0, 0]) == "WH/"  # trailing padding only
+    assert spec.problems(value, words) == ["NO-MO: not printable text: %r (0x00 at character 4)" % value]
+
+
+def test_control_characters_and_high_bytes_decode_to_not_text():
+    spec = mm.FieldSpec("t", 0, mm.ASCII, 3)
+    value = spec.decode([0x4107, 0x0A7F, 0xE941])
+    assert value == "A" + mm.NOT_TEXT * 4 + "A"
+    assert all(char == mm.NOT_TEXT or 0x20 <= ord(char) < 0x7F for char in value)
+    problems = spec.problems(value, [0x4107, 0x0A7F, 0xE941])
+    assert (
+        "(0x07 at character 2, 0x0A at character 3, 0x7F at character 4, 0xE9 at character 5)" in problems[0]
+    )
+
+
+def test_a_slot_with_nul_in_its_mo_id_is_invalid_and_holds_no_nul():
+    layout, words = _plant_slot()
+    words[1:9] = [0x4F4C, 0x4400, 0x5858, 0, 0, 0, 0, 0]
+    reading = layout.decode_and_validate(words, 1)
+    assert not reading.valid and not reading.is_empty
+    assert any("NO-MO: not printable text" in error for error in reading.errors)
+    assert "\x00" not in json.dumps(reading.as_dict(), ensure_ascii=False)
+
+
+def test_clean_text_removes_nul_and_control_characters():
+    assert mm.clean_text("MO OLD\x00XX\x1b[31m\nnext\tcol") == "MO OLD%sXX%s[31m\nnext\tcol" % (
+        mm.NOT_TEXT,
+        mm.NOT_TEXT,
+    )
+
+
+# -- memory-map settings that cannot work ---------------------------------------
+def _map_problems(**settings):
+    return mm.map_problems(mm.default_read_layout(), mm.default_write_layout(), **settings)
+
+
+def test_the_plant_settings_work():
+    assert _map_problems() == []
+    # Interleaved areas that share no word work too.
+    assert _map_problems(read_base=6000, write_base=6080, stride=160) == []
+
+
+def test_a_stride_smaller_than_the_slot_is_refused():
+    problems = _map_problems(stride=50)
+    assert any("slot stride (50 words) is smaller than the READ slot layout (77 words" in p for p in problems)
+
+
+def test_a_read_area_overlapping_the_write_area_is_refused():
+    (problem,) = _map_problems(read_base=6000, write_base=6500)
+    assert "READ slot 6 (D6500-D6576) and WRITE slot 1 (D6500-D6576) share DM words" in problem
+    assert _map_problems(read_base=6000, write_base=6977) == []
+    assert _map_problems(read_base=6000, write_base=6976)  # one word shared
+
+
+def test_an_area_outside_dm_is_refused():
+    assert "outside DM" in _map_problems(write_base=32700)[0]
+    assert "outside DM" in _map_problems(read_base=-1)[0]
+
+
+def test_the_handshake_word_must_be_one_bool_word_inside_the_slot():
+    fields = [spec for spec in mm.default_read_fields() if spec.name != "status_read_data"]
+    without = mm.SlotLayout(fields)
+    problems = mm.map_problems(without, mm.default_write_layout())
+    assert problems == ["the READ slot has no handshake field status_read_data"]
+    moved = mm.SlotLayout(fields + [mm.FieldSpec("status_read_data", 120, mm.BOOL)])
+    problems = mm.map_problems(moved, mm.default_write_layout())
+    assert "handshake field status_read_data (+120) lies outside the slot (stride 100 words)" in problems[0]
+    wide = mm.SlotLayout(fields + [mm.FieldSpec("status_read_data", 76, mm.UDINT)])
+    assert "must be one BOOL word, not UDINT" in mm.map_problems(wide, mm.default_write_layout())[0]
