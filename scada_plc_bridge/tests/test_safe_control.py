@@ -361,3 +361,19 @@ class TestSafeControl(ScadaCase):
             and self.env["scada.alarm"].board_summary()
         )
         self.assertTrue(summary[0]["when"])
+
+    # -- Words --------------------------------------------------------------------------
+    def test_the_tasks_by_hand_are_in_the_plc_forms_action_menu(self):
+        header = self.env["scada.plc"].fields_view_get(view_type="form")["arch"].split("</header>")[0]
+        self.assertNotIn("action_run_task", header)
+        bound = self.env["ir.actions.server"].search([("binding_model_id.model", "=", "scada.plc")])
+        self.assertEqual(len(bound.filtered(lambda a: "action_run_task" in a.code)), 4)
+        for action in bound:
+            self.assertEqual(action.groups_id, self.env.ref("scada_plc_bridge.group_scada_manager"))
+        read_now = self.env.ref("scada_plc_bridge.scada_plc_action_run_task2")
+        read_now.with_user(self.manager).with_context(
+            active_model="scada.plc", active_id=self.plc.id, active_ids=self.plc.ids
+        ).run()
+        self.assertEqual(self.request("read").state, "pending")
+        self.cycle()
+        self.assertEqual(self.request("read").state, "done")
