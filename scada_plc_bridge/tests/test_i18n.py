@@ -40,6 +40,9 @@ TERMS = {
     "Manufacturing Order": "Order Produksi",
     "Manufacturing order %s is already done.": "Order produksi %s sudah selesai.",
     "Stale (no PLC read for longer than the setting)": "Tanpa pembacaan (lebih lama dari pengaturan)",
+    # "Konfirmasi" reads as "confirm": an alarm is marked as seen, not confirmed.
+    "Acknowledge": "Tandai sudah dilihat",
+    "Acknowledge all": "Tandai semua sudah dilihat",
 }
 
 
