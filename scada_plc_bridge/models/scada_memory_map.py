@@ -122,3 +122,5 @@ class ScadaMemoryMap(models.Model):
                         % {"area": area, "plc": plc.display_name, "fields": ", ".join(sorted(missing))}
                     )
                 plc._layout(area)  # overlaps and bad specs: a UserError naming the field
+            # The layouts against the PLC's bases, stride and slot count (handshake word included).
+            plc._check_memory_map_settings()

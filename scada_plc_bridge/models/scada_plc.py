@@ -119,6 +119,28 @@ class ScadaPlc(models.Model):
             if not 0 < plc.port < 65536:
                 raise ValidationError(_("The port must be between 1 and 65535."))
 
+    @api.constrains("read_area_base", "write_area_base", "slot_stride", "slot_count")
+    def _check_memory_map_settings(self):
+        """Settings the poller cannot work with are refused on save, not
+        found by the first poll: slots overlapping (stride smaller than the
+        slot layout), the READ area sharing words with the WRITE area, an
+        area outside DM, the handshake word missing or outside the slot.
+        Also called when a PLC's memory map fields change."""
+        for plc in self:
+            problems = memory_map.map_problems(
+                plc._layout("read"),
+                plc._layout("write"),
+                read_base=plc.read_area_base,
+                write_base=plc.write_area_base,
+                stride=plc.slot_stride,
+                count=plc.slot_count,
+            )
+            if problems:
+                raise ValidationError(
+                    _("The memory map settings of %(plc)s cannot work: %(problems)s.")
+                    % {"plc": plc.display_name, "problems": "; ".join(problems)}
+                )
+
     @api.depends("state", "last_contact")
     def _compute_heartbeat(self):
         now = fields.Datetime.now()

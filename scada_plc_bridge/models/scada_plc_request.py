@@ -1,6 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 _logger = logging.getLogger(__name__)
 
@@ -38,7 +39,25 @@ class ScadaPlcRequest(models.Model):
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
 
     @api.model
+    def _check_slot_of(self, plc, slot):
+        """A READ slot to clear must be one of the PLC's slots, 1..slot_count:
+        any other number would address words outside its READ area (slot 11
+        is WRITE slot 1's handshake on the plant's map)."""
+        if not 1 <= (slot or 0) <= plc.slot_count:
+            raise ValidationError(
+                _("Slot %(slot)s is not a slot of %(plc)s: choose a slot from 1 to %(count)s.")
+                % {"slot": slot, "plc": plc.display_name, "count": plc.slot_count}
+            )
+
+    @api.constrains("kind", "slot", "plc_id")
+    def _check_request_slot(self):
+        for request in self.filtered(lambda r: r.kind == "clear_read_slot" and r.state == "pending"):
+            self._check_slot_of(request.plc_id, request.slot)
+
+    @api.model
     def _request(self, plc, kind, batches=None, slot=0):
+        if kind == "clear_read_slot":
+            self._check_slot_of(plc, slot)
         request = self.sudo().create(
             {
                 "plc_id": plc.id,
@@ -63,6 +82,22 @@ class ScadaPlcRequest(models.Model):
         is safe to repeat (reads, and writes that the handshake makes
         idempotent)."""
         requests = self.search([("plc_id", "=", plc_id), ("state", "in", ("pending", "running"))])
+        # A request no cycle can carry out (a slot the PLC does not have, from
+        # before slots were checked, or a PLC with fewer slots since) fails at once.
+        for request in requests.filtered(
+            lambda r: r.kind == "clear_read_slot" and not 1 <= r.slot <= r.plc_id.slot_count
+        ):
+            self._record_result(
+                request.id,
+                "failed",
+                _("Slot %(slot)s is not a slot of %(plc)s (1 to %(count)s): nothing was sent to the PLC.")
+                % {
+                    "slot": request.slot,
+                    "plc": request.plc_id.display_name,
+                    "count": request.plc_id.slot_count,
+                },
+            )
+            requests -= request
         requests.write({"state": "running"})
         return [{"id": r.id, "kind": r.kind, "slot": r.slot, "batch_ids": r.batch_ids.ids} for r in requests]
 

@@ -10,15 +10,45 @@ The caller holds the PLC's lock (a runner's advisory lock, or a cron's) and
 passes `transaction`, a callable that runs `fn(env)` in a transaction of
 its own (`Transactions`): nothing here commits or opens cursors itself.
 The task code is reached by model name (`env["scada.task.poll"]`), never by
-importing model modules."""
+importing model modules.
+
+A step that fails fails alone: a PLC error is the step's outcome (retried
+next cycle); any other exception in one step (one batch's finish, one
+request, one recipe) is logged once, with its traceback, and the rest of
+the cycle goes on; a request whose execution raises ends "failed" with the
+reason in its result, never left "running".  Text that reaches the
+database or a log passes memory_map.clean_text (no NUL, no control
+characters: PostgreSQL refuses NUL)."""
 
 import logging
+import threading
 
 from ..plclib import handshake, memory_map
 from ..plclib.client import FinsClient
 from ..plclib.exceptions import PlcError
 
 _logger = logging.getLogger(__name__)
+
+# (plc_id, step) -> the reason last logged: a step failing every cycle (2
+# cycles a second) is logged once, again when the reason changes, and its
+# recovery once.
+_FAILING = {}
+_FAILING_LOCK = threading.Lock()
+
+
+class RequestRefused(Exception):
+    """A request that cannot be carried out as asked (e.g. a slot the PLC
+    does not have): the request fails with this reason, nothing is sent."""
+
+
+def _reason(error):
+    """A failure's reason for the database and the logs: clean text."""
+    text = (
+        str(error)
+        if isinstance(error, (PlcError, RequestRefused))
+        else "%s: %s" % (type(error).__name__, error)
+    )
+    return memory_map.clean_text(text)
 
 
 class PlcCycle:
@@ -27,6 +57,30 @@ class PlcCycle:
 
     def _task(self, model, method, *args):
         return self.transaction(lambda env: getattr(env[model], method)(*args))
+
+    def _guarded(self, step, fn, *args, **kwargs):
+        """fn(*args) as one step of the cycle: (True, result), or (False,
+        reason) when it raised (any exception: logged once, not raised)."""
+        code = kwargs.pop("code", self.plc_id)
+        key = (self.plc_id, step)
+        try:
+            result = fn(*args)
+        except Exception as error:  # one step's failure never stops the cycle
+            reason = _reason(error)
+            with _FAILING_LOCK:
+                news = _FAILING.get(key) != reason
+                _FAILING[key] = reason
+            if news and isinstance(error, PlcError):
+                _logger.warning("[TASK 2] %s: %s failed: %s", code, step, reason)
+            elif news:
+                _logger.exception("[TASK 2] %s: %s failed: %s", code, step, reason)
+            return False, reason
+        if key in _FAILING:
+            with _FAILING_LOCK:
+                known = _FAILING.pop(key, None)
+            if known is not None:
+                _logger.info("[TASK 2] %s: %s works again", code, step)
+        return True, result
 
     def plan(self):
         """What the cycle needs to talk to the PLC (None: inactive or gone);
@@ -40,18 +94,33 @@ class PlcCycle:
         plan = dict(plan or self.plan() or {})
         if not plan:
             return None
+        code = plan["code"]
         with FinsClient(**plan["client"]) as client:
             # The PLC is read before anything waits for the database, so a
             # round's reads all start at once whatever the other PLCs do.
             contact = self.read_and_apply(plan, client)
             requests = []
             if take_requests:
-                requests = self._task("scada.plc.request", "_take_pending", self.plc_id)
+                ok, requests = self._guarded(
+                    "taking requests",
+                    self._task,
+                    "scada.plc.request",
+                    "_take_pending",
+                    self.plc_id,
+                    code=code,
+                )
+                requests = requests if ok else []
             if contact:
                 self.cancel(plan, client, plan["cancels"])
                 # One transaction for what the PLC is to be told: acknowledgements
                 # due, and the recipes to write (the queue refilled first if empty).
-                due, recipes = self.transaction(lambda env: self._to_tell(env, plan))
+                ok, told = self._guarded(
+                    "choosing what to tell the PLC",
+                    self.transaction,
+                    lambda env: self._to_tell(env, plan),
+                    code=code,
+                )
+                due, recipes = told if ok else ([], [])
                 self.acknowledge(plan, client, due)
                 self.write_recipes(plan, client, recipes)
             self.carry_out(plan, client, requests, contact)
@@ -73,14 +142,45 @@ class PlcCycle:
             )
             warning = client.last_warning
         except PlcError as error:
-            plan["error"] = str(error)
-            self._task("scada.task.poll", "_record_no_contact", self.plc_id, plan["error"])
+            plan["error"] = _reason(error)
+            self._guarded(
+                "recording no contact",
+                self._task,
+                "scada.task.poll",
+                "_record_no_contact",
+                self.plc_id,
+                plan["error"],
+                code=plan["code"],
+            )
             return None
-        outcome = self._task("scada.task.poll", "_apply_readings", self.plc_id, readings, warning)
-        for batch_id in outcome["failed"]:
-            self._task("scada.task.finish", "_auto_cancel_batch", batch_id)
-        for batch_id in outcome["finished"]:
-            self._task("scada.task.finish", "_finish_batch", batch_id)
+        warning = memory_map.clean_text(warning) if warning else warning
+        ok, outcome = self._guarded(
+            "applying the READ slots",
+            self._task,
+            "scada.task.poll",
+            "_apply_readings",
+            self.plc_id,
+            readings,
+            warning,
+            code=plan["code"],
+        )
+        if not ok:
+            # Nothing is acknowledged or written on a reading Odoo could not take.
+            plan["error"] = outcome
+            return None
+        for method, batch_ids in (
+            ("_auto_cancel_batch", outcome["failed"]),
+            ("_finish_batch", outcome["finished"]),
+        ):
+            for batch_id in batch_ids:
+                self._guarded(
+                    "%s of batch %s" % (method.strip("_").replace("_", " "), batch_id),
+                    self._task,
+                    "scada.task.finish",
+                    method,
+                    batch_id,
+                    code=plan["code"],
+                )
         plan["readings"] = readings
         plan["recheck"] = bool(outcome["unconfirmed"])
         plan["cancels"] = outcome["cancels"]
@@ -95,57 +195,95 @@ class PlcCycle:
         """READ slots whose result Odoo holds now (in the queue or in the
         history): acknowledged every cycle until the PLC shows it."""
         for slot, identity in due:
-            try:
-                handshake.acknowledge_read(
-                    client, plan["read_layout"], slot, identity, plan["read_base"], plan["stride"]
-                )
-            except PlcError as error:
-                # Not lost: the slot still shows unacknowledged and is tried next cycle.
-                _logger.warning("[TASK 2] %s: acknowledging slot %s failed: %s", plan["code"], slot, error)
+            # A PLC error is not lost: the slot still shows unacknowledged and is tried next cycle.
+            self._guarded(
+                "acknowledging READ slot %s" % slot,
+                handshake.acknowledge_read,
+                client,
+                plan["read_layout"],
+                slot,
+                identity,
+                plan["read_base"],
+                plan["stride"],
+                code=plan["code"],
+            )
 
     # -- operators' cancels: the WRITE slot cleared before the MO is cancelled --
     def cancel(self, plan, client, cancels):
         for cancel in cancels:
-            try:
-                outcome = handshake.clear_write_slot(
-                    client,
-                    plan["write_layout"],
-                    plan["read_layout"],
-                    cancel["slot"],
-                    cancel["identity"],
-                    plan["write_base"],
-                    plan["read_base"],
-                    plan["stride"],
-                )
-            except PlcError as error:
-                # Not lost: the cancel stays asked and is tried next cycle.
-                _logger.warning(
-                    "[TASK 1] %s: clearing slot %s failed: %s", plan["code"], cancel["slot"], error
-                )
-                continue
-            self._task("scada.task.finish", "_carry_out_cancel", cancel["batch_id"], outcome)
+            self._guarded(
+                "cancelling batch %s" % cancel["batch_id"],
+                self._cancel_one,
+                plan,
+                client,
+                cancel,
+                code=plan["code"],
+            )
+
+    def _cancel_one(self, plan, client, cancel):
+        # One cancel: a PLC error leaves it asked, tried again next cycle.
+        try:
+            outcome = handshake.clear_write_slot(
+                client,
+                plan["write_layout"],
+                plan["read_layout"],
+                cancel["slot"],
+                cancel["identity"],
+                plan["write_base"],
+                plan["read_base"],
+                plan["stride"],
+            )
+        except PlcError as error:
+            # Not lost: the cancel stays asked and is tried next cycle.
+            _logger.warning(
+                "[TASK 1] %s: clearing slot %s failed: %s", plan["code"], cancel["slot"], _reason(error)
+            )
+            return
+        self._task("scada.task.finish", "_carry_out_cancel", cancel["batch_id"], outcome)
 
     # -- Task 1: recipes into WRITE slots --------------------------------------
     def write_recipes(self, plan, client, recipes):
         for recipe in recipes:
-            try:
-                if recipe["replaces"] and self._reset_came_too_late(plan, client, recipe):
-                    self._task("scada.task.sync", "_record_reset_undone", recipe["batch_id"])
-                    continue
-                outcome = handshake.write_recipe(
-                    client,
-                    plan["write_layout"],
-                    plan["read_layout"],
-                    recipe["slot"],
-                    recipe["values"],
-                    plan["write_base"],
-                    plan["read_base"],
-                    plan["stride"],
+            step = "writing the recipe of batch %s" % recipe["batch_id"]
+            ok, reason = self._guarded(step, self._write_one, plan, client, recipe, code=plan["code"])
+            if not ok:
+                # Not a PLC error (those are recorded by _write_one): the batch says why.
+                self._guarded(
+                    step + " (recording its failure)",
+                    self._task,
+                    "scada.task.sync",
+                    "_record_write_failure",
+                    recipe["batch_id"],
+                    reason,
+                    code=plan["code"],
                 )
-            except PlcError as error:
-                self._task("scada.task.sync", "_record_write_failure", recipe["batch_id"], str(error))
-                continue
-            self._task("scada.task.sync", "_record_write", recipe["batch_id"], outcome.status, outcome.detail)
+
+    def _write_one(self, plan, client, recipe):
+        # One recipe: a PLC error is its outcome, recorded on the batch.
+        try:
+            if recipe["replaces"] and self._reset_came_too_late(plan, client, recipe):
+                self._task("scada.task.sync", "_record_reset_undone", recipe["batch_id"])
+                return
+            outcome = handshake.write_recipe(
+                client,
+                plan["write_layout"],
+                plan["read_layout"],
+                recipe["slot"],
+                recipe["values"],
+                plan["write_base"],
+                plan["read_base"],
+                plan["stride"],
+            )
+        except PlcError as error:
+            self._task("scada.task.sync", "_record_write_failure", recipe["batch_id"], _reason(error))
+            return
+        self._task(
+            "scada.task.sync",
+            "_record_write",
+            recipe["batch_id"],
+            outcome.status,
+            memory_map.clean_text(outcome.detail),
+        )
 
     @staticmethod
     def _reset_came_too_late(plan, client, recipe):
@@ -175,15 +313,44 @@ class PlcCycle:
         """Requests taken at the start of the cycle: the cycle itself did
         reads and writes; what is left is asked of the PLC here."""
         for request in requests:
+            step = "request %s (%s)" % (request["id"], request["kind"])
             try:
-                result = self._request(plan, client, request, contact)
-                state = "done"
-            except PlcError as error:
-                result, state = str(error), "failed"
-            self._task("scada.plc.request", "_record_result", request["id"], state, result)
+                result, state = memory_map.clean_text(self._request(plan, client, request, contact)), "done"
+            except (PlcError, RequestRefused) as error:
+                result, state = _reason(error), "failed"
+            except Exception as error:  # a bug or a refusal of Odoo: this request fails, the others go on
+                _logger.exception("[TASK 2] %s: %s failed", plan["code"], step)
+                result, state = _reason(error), "failed"
+            ok, _unused = self._guarded(
+                step + " (recording its result)",
+                self._task,
+                "scada.plc.request",
+                "_record_result",
+                request["id"],
+                state,
+                result,
+                code=plan["code"],
+            )
+            if not ok and state == "done":
+                # The result itself could not be recorded: the request fails with that reason.
+                self._guarded(
+                    step + " (recording its failure)",
+                    self._task,
+                    "scada.plc.request",
+                    "_record_result",
+                    request["id"],
+                    "failed",
+                    _unused,
+                    code=plan["code"],
+                )
 
     def _request(self, plan, client, request, contact):
         kind = request["kind"]
+        if kind == "clear_read_slot" and not 1 <= (request["slot"] or 0) <= plan["slot_count"]:
+            raise RequestRefused(
+                "slot %s is not a slot of this PLC (1..%d): nothing sent"
+                % (request["slot"], plan["slot_count"])
+            )
         if kind == "test":
             data, status = client.controller_data_read(), client.controller_status_read()
             return "%s %s, mode %s" % (data["model"], data["version"], status["mode"])
@@ -197,5 +364,5 @@ class PlcCycle:
             )
             return "acknowledged" if acknowledged else "empty"
         if not contact:
-            raise PlcError(plan["error"])
+            raise PlcError(plan["error"] or "no contact with the PLC")
         return "ok"  # read, send: done by the cycle

@@ -15,3 +15,4 @@ from . import test_safe_cancel
 from . import test_safe_control
 from . import test_settings
 from . import test_reports
+from . import test_plc_input_safety

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 
 
 class ScadaPlcClearSlot(models.TransientModel):
@@ -13,9 +13,15 @@ class ScadaPlcClearSlot(models.TransientModel):
     slot = fields.Integer(string="READ Slot", required=True, default=1)
     slot_problems = fields.Text(related="plc_id.slot_problems")
 
+    @api.constrains("plc_id", "slot")
+    def _check_slot(self):
+        for wizard in self:
+            wizard.env["scada.plc.request"]._check_slot_of(wizard.plc_id, wizard.slot)
+
     def action_clear(self):
         self.ensure_one()
         self.plc_id._check_manager()
+        self._check_slot()
         self.env["scada.plc.request"]._request(self.plc_id, "clear_read_slot", slot=self.slot)
         return self.plc_id._notify(
             _("Slot %(slot)s will be acknowledged by the poller within a poll interval.")
