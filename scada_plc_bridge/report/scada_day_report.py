@@ -124,6 +124,9 @@ class ReportScadaDaySheet(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         data = data or {}
         plcs = self.env["scada.plc"].browse(docids)
+        if not plcs and data.get("plc_id"):
+            # Printed from the wizard: the web client's URL has the data, not the ids.
+            plcs = self.env["scada.plc"].browse(int(data["plc_id"])).exists()
         date_from = fields.Date.to_date(data.get("date_from")) or plant_today(self.env)
         date_to = fields.Date.to_date(data.get("date_to")) or date_from
         if date_to < date_from:

@@ -31,12 +31,15 @@ class ScadaDayReportWizard(models.TransientModel):
             ]
             values.update({"plc_id": histories.plc_id[:1].id, "date_from": min(days), "date_to": max(days)})
         if not values.get("plc_id"):
-            values["plc_id"] = self.env["mo.batch"]._default_plc().id
+            values["plc_id"] = self.env["scada.task.sync"]._default_plc().id
         return values
 
     def action_print(self):
         self.ensure_one()
         data = {
+            # The web client sends the data but no ids (the URL of a report
+            # with data carries none): the PLC travels in the data.
+            "plc_id": self.plc_id.id,
             "date_from": fields.Date.to_string(min(self.date_from, self.date_to)),
             "date_to": fields.Date.to_string(max(self.date_from, self.date_to)),
         }
