@@ -95,6 +95,38 @@ class PlcCycle:
         if not plan:
             return None
         code = plan["code"]
+        unworkable = memory_map.map_problems(
+            plan["read_layout"],
+            plan["write_layout"],
+            plan["read_base"],
+            plan["write_base"],
+            plan["stride"],
+            plan["slot_count"],
+        )
+        if unworkable:
+            # Settings saved before they were checked (slots overlapping...): nothing
+            # is read or written, or a recipe could land in another slot's words.
+            plan["error"] = "the memory map settings cannot work: %s" % "; ".join(unworkable)
+            self._guarded(
+                "recording no contact",
+                self._task,
+                "scada.task.poll",
+                "_record_no_contact",
+                self.plc_id,
+                plan["error"],
+                code=code,
+            )
+            if take_requests:
+                ok, requests = self._guarded(
+                    "taking requests",
+                    self._task,
+                    "scada.plc.request",
+                    "_take_pending",
+                    self.plc_id,
+                    code=code,
+                )
+                self.carry_out(plan, None, requests if ok else [], None)
+            return plan
         with FinsClient(**plan["client"]) as client:
             # The PLC is read before anything waits for the database, so a
             # round's reads all start at once whatever the other PLCs do.
@@ -346,6 +378,8 @@ class PlcCycle:
 
     def _request(self, plan, client, request, contact):
         kind = request["kind"]
+        if client is None:
+            raise RequestRefused(plan["error"])
         if kind == "clear_read_slot" and not 1 <= (request["slot"] or 0) <= plan["slot_count"]:
             raise RequestRefused(
                 "slot %s is not a slot of this PLC (1..%d): nothing sent"

@@ -83,6 +83,22 @@ class TestPlcInputSafety(ScadaCase):
             )
         self.plc.write_area_base = 6977  # right after the READ area: fine
 
+    def test_overlapping_slots_saved_before_the_check_are_not_polled(self):
+        self.env.cr.execute("UPDATE scada_plc SET slot_stride = 50 WHERE id = %s", (self.plc.id,))
+        self.plc.invalidate_cache()
+        read = self.requests("read")
+        self.cycle()
+        self.assertEqual(self.plc.state, "error")
+        self.assertIn("stride (50 words) is smaller than the READ slot", self.plc.last_error)
+        self.assertEqual(read.state, "failed")
+        self.assertIn("memory map settings cannot work", read.result)
+        self.assertFalse(
+            self.env["mo.batch"]
+            .search([("plc_id", "=", self.plc.id)])
+            .filtered(lambda b: b.plc_write_state == "written")
+        )
+        self.assertEqual(self.simulator.memory.read(7000, 200), [0] * 200, "nothing written")
+
     def test_an_area_outside_dm_is_refused(self):
         with self.assertRaisesRegex(ValidationError, "outside DM"):
             self.plc.write_area_base = 32700
