@@ -16,12 +16,16 @@ A step that fails fails alone: a PLC error is the step's outcome (retried
 next cycle); any other exception in one step (one batch's finish, one
 request, one recipe) is logged once, with its traceback, and the rest of
 the cycle goes on; a request whose execution raises ends "failed" with the
-reason in its result, never left "running".  Text that reaches the
+reason in its result, never left "running".  Database errors of the
+connection (OperationalError, InterfaceError) still stop the cycle: the
+runner runs it again once the database is back.  Text that reaches the
 database or a log passes memory_map.clean_text (no NUL, no control
 characters: PostgreSQL refuses NUL)."""
 
 import logging
 import threading
+
+import psycopg2
 
 from ..plclib import handshake, memory_map
 from ..plclib.client import FinsClient
@@ -65,6 +69,10 @@ class PlcCycle:
         key = (self.plc_id, step)
         try:
             result = fn(*args)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            # The database is gone (or conflicts outlasted the retries): the whole
+            # cycle stops and the runner runs it again once the database is back.
+            raise
         except Exception as error:  # one step's failure never stops the cycle
             reason = _reason(error)
             with _FAILING_LOCK:
