@@ -108,3 +108,44 @@ class TestTrustBoundary(ScadaCase):
         self.cycle()
         self.cycle()
         self.assertEqual(self.production.state, "done")
+
+    def test_the_plc_address_is_told_by_no_route(self):
+        mrp_user = new_test_user(self.env, "trust_mrp", groups="mrp.group_mrp_user")
+        exporters = self.user | mrp_user | self.manager  # exports are refused for the address only
+        self.env.ref("base.group_allow_export").write({"users": [(4, user.id) for user in exporters]})
+        port = self.simulator.port
+        routes = (
+            ("search", lambda env: env["scada.plc"].search([("host", "=", "127.0.0.1")])),
+            ("search_count", lambda env: env["scada.plc"].search_count([("port", "=", port)])),
+            ("order", lambda env: env["scada.plc"].search([], order="port desc")),
+            ("name_search", lambda env: env["scada.plc"].name_search("", [("protocol", "=", "udp")])),
+            ("group by", lambda env: env["scada.plc"].read_group([], ["name"], ["host"])),
+            ("aggregate", lambda env: env["scada.plc"].read_group([], ["port:max"], ["state"])),
+            (
+                "group domain",
+                lambda env: env["scada.plc"].read_group([("plc_node", "=", 0)], ["state"], ["state"]),
+            ),
+            ("export", lambda env: self.plc.with_env(env).export_data(["code", "client_node"])),
+            ("path", lambda env: env["mo.batch"].search([("plc_id.host", "!=", False)])),
+            ("export path", lambda env: self.batch.with_env(env).export_data(["plc_id/host"])),
+        )
+        for user in (self.user, mrp_user):
+            env = self.env(user=user)
+            for name, call in routes:
+                with self.subTest(user=user.login, route=name), self.assertRaises(AccessError):
+                    call(env)
+            self.assertIn(self.plc, env["scada.plc"].search([("code", "=", self.plc.code)], order="code"))
+            groups = env["scada.plc"].read_group([("id", "=", self.plc.id)], [], ["state"])
+            self.assertFalse({"host", "port", "plc_node", "client_node"} & set(groups[0]))
+        env = self.env(user=self.manager)
+        for name, call in routes:
+            with self.subTest(user=self.manager.login, route=name):
+                call(env)
+        self.assertEqual(env["scada.plc"].search([("port", "=", port)]), self.plc)
+        self.assertEqual(self.plc.with_env(env).export_data(["host"])["datas"], [["127.0.0.1"]])
+
+    def test_history_chatter_is_erased_by_nobody(self):
+        history = self.batch._archive("cancelled", "for the chatter test")
+        for user in (self.user, self.manager):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                history.with_user(user).write({"message_ids": [(5, 0, 0)]})

@@ -577,10 +577,50 @@ class TestAccessOverHttp(HttpCase):
         answer = self.call("http_manager", "scada.plc", "read", self.plc.ids, ["host", "port"])
         self.assertEqual(answer["result"][0]["host"], "127.0.0.1")
 
+    def test_plc_address_leaks_by_no_route(self):
+        """Searching, counting, grouping, sorting, name_search and export by
+        the address tell it as well as reading it."""
+        address = [("host", "=", "127.0.0.1")]
+        routes = [
+            ("scada.plc", "search", (address,), {}),
+            ("scada.plc", "search_count", ([("port", "=", 9)],), {}),
+            ("scada.plc", "search_read", ([], ["name"]), {"order": "host"}),
+            ("scada.plc", "search_read", ([("protocol", "=", "udp")], ["name"]), {}),
+            ("scada.plc", "read_group", ([], ["name"], ["host"]), {}),
+            ("scada.plc", "read_group", ([], ["port:max"], ["state"]), {}),
+            ("scada.plc", "read_group", ([], ["state"], ["state"]), {"orderby": "plc_node"}),
+            ("scada.plc", "read_group", (address, ["state"], ["state"]), {}),
+            ("scada.plc", "name_search", (), {"name": "", "args": [("client_node", "=", 0)]}),
+            ("scada.plc", "export_data", (self.plc.ids, ["name", "host"]), {}),
+            ("mo.batch", "search", ([("plc_id.host", "=", "127.0.0.1")],), {}),
+            ("mo.batch", "export_data", (self.batch.ids, ["plc_id/port"]), {}),
+        ]
+        exporters = self.env["res.users"].search([("login", "in", ("http_user", "http_mrp", "http_manager"))])
+        self.env.ref("base.group_allow_export").write({"users": [(4, user.id) for user in exporters]})
+        for login in ("http_user", "http_mrp"):
+            for model, method, args, kwargs in routes:
+                with self.subTest(login=login, model=model, method=method, args=args, kwargs=kwargs):
+                    message = self.assert_refused(login, model, method, *args, **kwargs)
+                    if model == "scada.plc" or login == "http_user":  # MRP users have no batches at all
+                        self.assertIn("SCADA managers", message)
+            # what stays allowed tells nothing of the address
+            groups = self.call(login, "scada.plc", "read_group", [], [], ["state"])["result"]
+            self.assertTrue(groups)
+            self.assertFalse({"host", "port", "plc_node", "client_node"} & set(groups[0]))
+            answer = self.call(login, "scada.plc", "search_read", [("code", "=", "ACC01")], ["name"])
+            self.assertEqual([row["id"] for row in answer["result"]], self.plc.ids)
+        for model, method, args, kwargs in routes:
+            with self.subTest(login="http_manager", model=model, method=method):
+                answer = self.call("http_manager", model, method, *args, **kwargs)
+                self.assertNotIn("error", answer, answer.get("error"))
+        answer = self.call("http_manager", "scada.plc", "search_count", [("port", "=", 9)])
+        self.assertGreaterEqual(answer["result"], 1)
+
     def test_history_is_written_by_nobody(self):
         history = self.batch._archive("cancelled", "for the HTTP access test")
         for login in ("http_user", "http_manager"):
             self.assert_refused(login, "mo.history", "write", history.ids, {"notes": "changed"})
+            self.assert_refused(login, "mo.history", "write", history.ids, {"message_ids": [(5, 0, 0)]})
             self.assert_refused(login, "mo.history", "unlink", history.ids)
             self.assert_refused(login, "mo.history", "create", {"mo_id": "FORGED", "status": "completed"})
         self.assertEqual(history.notes, "for the HTTP access test")
