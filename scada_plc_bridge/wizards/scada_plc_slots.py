@@ -14,7 +14,7 @@ class ScadaPlcSlots(models.TransientModel):
     _description = "Decoded PLC slots"
 
     plc_id = fields.Many2one("scada.plc", string="PLC", required=True, readonly=True)
-    slots_html = fields.Html(string="READ Slots", readonly=True, sanitize=False)
+    slots_html = fields.Html(string="READ Slots", readonly=True)  # sanitized: other users read it
 
     @api.model
     def _render(self, readings):
