@@ -103,14 +103,7 @@ class PlcCycle:
         if not plan:
             return None
         code = plan["code"]
-        unworkable = memory_map.map_problems(
-            plan["read_layout"],
-            plan["write_layout"],
-            plan["read_base"],
-            plan["write_base"],
-            plan["stride"],
-            plan["slot_count"],
-        )
+        unworkable = self._unworkable(plan)
         if unworkable:
             # Settings saved before they were checked (slots overlapping...): nothing
             # is read or written, or a recipe could land in another slot's words.
@@ -166,10 +159,22 @@ class PlcCycle:
             self.carry_out(plan, client, requests, contact)
         return plan
 
+    @staticmethod
+    def _unworkable(plan):
+        """Why the plan's memory-map settings cannot work (empty: they can)."""
+        return memory_map.map_problems(
+            plan["read_layout"],
+            plan["write_layout"],
+            plan["read_base"],
+            plan["write_base"],
+            plan["stride"],
+            plan["slot_count"],
+        )
+
     def write_only(self):
         """Task 1's part: write the recipes of the queue (cron safety net)."""
         plan = self.plan()
-        if plan is not None:
+        if plan is not None and not self._unworkable(plan):
             recipes = self._task("scada.task.sync", "_recipes_to_write", self.plc_id)
             with FinsClient(**plan["client"]) as client:
                 self.write_recipes(plan, client, recipes)
