@@ -107,6 +107,18 @@ class MoBatch(models.Model):
         "a cold start): the PLC does not hold it any more, so it may be reset.",
     )
     can_reset = fields.Boolean(compute="_compute_can_reset")
+    date_last_progress = fields.Datetime(
+        string="Last Progress",
+        readonly=True,
+        copy=False,
+        help="When the PLC's figures of this batch last changed.",
+    )
+    stalled = fields.Boolean(
+        string="Not Advancing",
+        readonly=True,
+        copy=False,
+        help="The PLC answers, but this batch has not advanced for longer than its recipe takes.",
+    )
     last_error = fields.Text(readonly=True, tracking=True)
     plc_read_error = fields.Text(
         string="PLC Read Problem", readonly=True, help="Why the last read of this batch's slot was not used."
@@ -421,7 +433,7 @@ class MoBatch(models.Model):
             elif (self[name] or False) != (value or False):
                 changed[name] = value
         if changed:
-            self.write(changed)
+            self.write(dict(changed, date_last_progress=now))
         return bool(changed)
 
     def _mark_read(self, now):
@@ -713,6 +725,8 @@ class MoBatch(models.Model):
                 "plc_finished_signature": False,
                 "plc_read_error": False,
                 "plc_lost_batch": False,
+                "stalled": False,
+                "date_last_progress": False,
                 "review_state": "none",
                 "review_reasons": False,
                 "plc_write_state": "pending",

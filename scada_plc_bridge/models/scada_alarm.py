@@ -9,6 +9,7 @@ KINDS = [
     ("plc_silent", "PLC not answering"),
     ("slot_problem", "Unusable READ slot"),
     ("mo_refused", "MO the line cannot run"),
+    ("batch_stalled", "Batch not advancing"),
 ]
 
 
@@ -75,9 +76,12 @@ class ScadaAlarm(models.Model):
         )
 
     @api.model
-    def _clear(self, kind, plc):
-        """Alarms of this kind and PLC whose cause is gone: off the board, kept in the log."""
-        alarms = self.sudo().search([("state", "=", "open"), ("kind", "=", kind), ("plc_id", "=", plc.id)])
+    def _clear(self, kind, plc, production=None):
+        """Alarms of this kind and PLC (and MO) whose cause is gone: off the board, kept in the log."""
+        domain = [("state", "=", "open"), ("kind", "=", kind), ("plc_id", "=", plc.id)]
+        if production is not None:
+            domain.append(("production_id", "=", production.id))
+        alarms = self.sudo().search(domain)
         alarms.write({"state": "cleared", "date_cleared": fields.Datetime.now()})
         return alarms
 

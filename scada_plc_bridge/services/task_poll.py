@@ -126,6 +126,7 @@ class ScadaTaskPoll(models.AbstractModel):
             elif batch.plc_finished_signature and not batch.status_manufacturing:
                 outcome["unconfirmed"].append(batch.id)  # its confirming read is due at once
         self._left_over(queue.values(), outcome)
+        changed += self._watch_progress(queue.values(), now, changed)
         if plc._record_slot_problems(problems) or plc_changed or changed:
             # Open boards re-read only when something shows; ages tick in the browser.
             plc._notify_board(changed)
@@ -157,6 +158,58 @@ class ScadaTaskPoll(models.AbstractModel):
         batch._post_note(message)
         self.env["scada.alarm"]._raise("slot_problem", batch.plc_id, message, batch=batch)
         return True
+
+    @api.model
+    def _expected_minutes(self, batch):
+        """How long a batch may go without advancing, from its recipe: the
+        BoM's operation times scaled to the MO's quantity, with a margin;
+        for a BoM without times, the stale setting."""
+        production = batch.production_id
+        bom = production.bom_id
+        minutes = sum(bom.operation_ids.mapped("time_cycle_manual"))
+        if minutes and bom.product_qty:
+            return 1.5 * minutes * production.product_qty / bom.product_qty + 1.0
+        return self.env["mo.batch"]._param("health_stale_minutes")
+
+    @api.model
+    def _watch_progress(self, batches, now, changed_ids):
+        """A batch written to the PLC that is not seen dosing, or stops
+        advancing, for longer than its recipe takes while the PLC answers:
+        an alarm at once (cleared when it advances again).  Returns the ids
+        of the batches whose flag changed."""
+        flagged = []
+        for batch in batches:
+            if batch.id in changed_ids:
+                if batch.stalled:
+                    batch.write({"stalled": False})
+                    self.env["scada.alarm"]._clear("batch_stalled", batch.plc_id, batch.production_id)
+                    flagged.append(batch.id)
+                continue
+            since = batch.date_last_progress or batch.date_plc_write
+            if (
+                batch.stalled
+                or not since
+                or batch.plc_write_state != "written"
+                or batch.status_manufacturing
+                or batch.status_operation
+                or batch.plc_lost_batch
+            ):
+                continue
+            minutes = self._expected_minutes(batch)
+            if (now - since).total_seconds() < minutes * 60:
+                continue
+            if batch.last_read_from_plc:
+                message = _(
+                    "%(mo)s has not advanced on the line for %(minutes)d min (its recipe takes less)."
+                )
+            else:
+                message = _("%(mo)s was written to the PLC %(minutes)d min ago and is not seen dosing.")
+            message %= {"mo": batch.mo_id, "minutes": (now - since).total_seconds() // 60}
+            _logger.warning("[TASK 2] %s: %s", batch.plc_id.code, message)
+            batch.write({"stalled": True})
+            self.env["scada.alarm"]._raise("batch_stalled", batch.plc_id, message, batch=batch)
+            flagged.append(batch.id)
+        return flagged
 
     @api.model
     def _left_over(self, batches, outcome):

@@ -3,6 +3,9 @@ line dosed, and only the PLC finishes a batch.  Each case is one a plant
 tester found on the line (issue "Safe control"); the PLC is the simulator
 over a real UDP socket on 127.0.0.1."""
 
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -377,3 +380,44 @@ class TestSafeControl(ScadaCase):
         self.assertEqual(self.request("read").state, "pending")
         self.cycle()
         self.assertEqual(self.request("read").state, "done")
+
+    def test_a_batch_that_stops_advancing_raises_an_alarm_derived_from_its_recipe(self):
+        self.plc_takes()
+        self.report(self.batch, actual_consumption_silo_d=100.0)
+        self.cycle()
+        self.assertTrue(self.batch.date_last_progress)
+        # No operation times on the BoM: the stale setting (10 min) is the recipe's time.
+        self.batch.sudo().write({"date_last_progress": fields.Datetime.now() - timedelta(minutes=9)})
+        self.cycle()
+        self.assertFalse(self.batch.stalled)
+        self.batch.sudo().write({"date_last_progress": fields.Datetime.now() - timedelta(minutes=11)})
+        self.cycle()
+        self.assertTrue(self.batch.stalled)
+        alarm = self.env["scada.alarm"].search(
+            [("kind", "=", "batch_stalled"), ("batch_id", "=", self.batch.id)]
+        )
+        self.assertEqual(alarm.state, "open")
+        self.cycle()
+        self.assertEqual(alarm.count, 1, "raised once")
+        self.report(self.batch, actual_consumption_silo_d=150.0)  # it goes on
+        self.cycle()
+        self.assertFalse(self.batch.stalled)
+        self.assertEqual(alarm.state, "cleared")
+
+    def test_a_recipe_with_operation_times_is_expected_within_them(self):
+        workcenter = self.env["mrp.workcenter"].create({"name": "Mixer"})
+        self.bom.write(
+            {
+                "operation_ids": [
+                    (0, 0, {"name": "Mix", "workcenter_id": workcenter.id, "time_cycle_manual": 2.0})
+                ]
+            }
+        )
+        poll = self.env["scada.task.poll"]
+        self.assertAlmostEqual(poll._expected_minutes(self.batch), 4.0)  # 1.5 x 2 min + 1 min
+        self.batch.sudo().write({"date_plc_write": fields.Datetime.now() - timedelta(minutes=5)})
+        self.cycle()
+        self.assertTrue(self.batch.stalled)
+        self.assertIn(
+            "is not seen dosing", self.env["scada.alarm"].search([("kind", "=", "batch_stalled")]).reason
+        )
