@@ -285,17 +285,17 @@ class ScadaPlc(models.Model):
         return cycle_plcs_not_polled(self.env.registry, self.search([]).ids)
 
     # -- buttons -------------------------------------------------------------
-    def _notify(self, message, kind="info", sticky=False):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.display_name or _("SCADA"),
-                "message": message,
-                "type": kind,
-                "sticky": sticky,
-            },
+    def _notify(self, message, kind="info", sticky=False, close=False):
+        """A toast; `close`: and the dialog the button was pressed in closes."""
+        params = {
+            "title": self.display_name or _("SCADA"),
+            "message": message,
+            "type": kind,
+            "sticky": sticky,
         }
+        if close:
+            params["next"] = {"type": "ir.actions.act_window_close"}
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
 
     def action_test_connection(self):
         self.ensure_one()

@@ -96,11 +96,15 @@ class TestTrustBoundary(ScadaCase):
             .with_user(self.manager)
             .create({"plc_id": self.plc.id, "slot": 2})
         )
-        wizard.action_clear()
+        action = wizard.action_clear()
+        self.assertEqual(
+            action["params"]["next"], {"type": "ir.actions.act_window_close"}, "the dialog closes"
+        )
         self.cycle()
         self.assertTrue(self.simulator.read_slot_values("read", 2)["status_read_data"])
         self.cycle()
         self.assertFalse(self.plc.slot_problems)
+        self.assertEqual(alarm.state, "cleared", "the slot is readable again: the alarm leaves the board")
         self.assertEqual(self.production.state, "confirmed")
 
     def test_plausible_figures_finish_without_review(self):

@@ -25,5 +25,6 @@ class ScadaPlcClearSlot(models.TransientModel):
         self.env["scada.plc.request"]._request(self.plc_id, "clear_read_slot", slot=self.slot)
         return self.plc_id._notify(
             _("Slot %(slot)s will be acknowledged by the poller within a poll interval.")
-            % {"slot": self.slot}
+            % {"slot": self.slot},
+            close=True,
         )
