@@ -117,32 +117,13 @@ class PlcCycle:
                 plan["error"],
                 code=code,
             )
-            if take_requests:
-                ok, requests = self._guarded(
-                    "taking requests",
-                    self._task,
-                    "scada.plc.request",
-                    "_take_pending",
-                    self.plc_id,
-                    code=code,
-                )
-                self.carry_out(plan, None, requests if ok else [], None)
+            self.carry_out(plan, None, self._take_requests(take_requests, code), None)
             return plan
         with FinsClient(**plan["client"]) as client:
             # The PLC is read before anything waits for the database, so a
             # round's reads all start at once whatever the other PLCs do.
             contact = self.read_and_apply(plan, client)
-            requests = []
-            if take_requests:
-                ok, requests = self._guarded(
-                    "taking requests",
-                    self._task,
-                    "scada.plc.request",
-                    "_take_pending",
-                    self.plc_id,
-                    code=code,
-                )
-                requests = requests if ok else []
+            requests = self._take_requests(take_requests, code)
             if contact:
                 self.cancel(plan, client, plan["cancels"])
                 # One transaction for what the PLC is to be told: acknowledgements
@@ -170,6 +151,15 @@ class PlcCycle:
             plan["stride"],
             plan["slot_count"],
         )
+
+    def _take_requests(self, take_requests, code):
+        """Operators' requests waiting for this PLC, marked in progress ([] when none may wait)."""
+        if not take_requests:
+            return []
+        ok, requests = self._guarded(
+            "taking requests", self._task, "scada.plc.request", "_take_pending", self.plc_id, code=code
+        )
+        return requests if ok else []
 
     def write_only(self):
         """Task 1's part: write the recipes of the queue (cron safety net)."""
