@@ -10,7 +10,9 @@ is retried (the runner's `Transactions`, or Odoo's RPC layer for a button)."""
 import logging
 
 from odoo import _, api, models
+from odoo.tools.misc import formatLang
 
+from ..const import KG_DIGITS
 from ..runner.transaction import is_transient
 
 _logger = logging.getLogger(__name__)
@@ -76,7 +78,10 @@ class ScadaTaskFinish(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 batch._finish_production()
-                note = _("Finished by the PLC; %s kg produced.") % batch.actual_weight_quantity_finished_goods
+                # Numbers as the forms beside the note show them (the company's language).
+                note = _("Finished by the PLC; %s kg produced.") % formatLang(
+                    self.env, batch.actual_weight_quantity_finished_goods, digits=KG_DIGITS[1]
+                )
                 if batch.review_state == "accepted":
                     note += "\n" + batch.review_reasons
                 if batch.cancel_note:

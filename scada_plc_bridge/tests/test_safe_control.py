@@ -10,7 +10,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..const import plc_batch_word
-from .common import ScadaCase, free_udp_port
+from ..runner.cycle import PlcCycle
+from .common import ScadaCase, free_udp_port, in_test_transaction
 
 
 @tagged("post_install", "-at_install")
@@ -421,3 +422,13 @@ class TestSafeControl(ScadaCase):
         self.assertIn(
             "is not seen dosing", self.env["scada.alarm"].search([("kind", "=", "batch_stalled")]).reason
         )
+
+    def test_notes_print_numbers_as_the_plant_reads_them(self):
+        # The runtime writes in the company's language (runner/transaction.py); here its env.
+        self.env["res.lang"]._activate_lang("id_ID")
+        plant_env = self.env(context=dict(self.env.context, lang="id_ID"))
+        self.plc_takes()
+        self.finish_on_plc(self.batch)
+        for _read in range(2):
+            PlcCycle(self.plc.id, in_test_transaction(plant_env)).run()
+        self.assertIn("989,70 kg", self.history().notes)
