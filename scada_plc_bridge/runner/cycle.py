@@ -107,16 +107,7 @@ class PlcCycle:
         if unworkable:
             # Settings saved before they were checked (slots overlapping...): nothing
             # is read or written, or a recipe could land in another slot's words.
-            plan["error"] = "the memory map settings cannot work: %s" % "; ".join(unworkable)
-            self._guarded(
-                "recording no contact",
-                self._task,
-                "scada.task.poll",
-                "_record_no_contact",
-                self.plc_id,
-                plan["error"],
-                code=code,
-            )
+            self._no_contact(plan, "the memory map settings cannot work: %s" % "; ".join(unworkable))
             self.carry_out(plan, None, self._take_requests(take_requests, code), None)
             return plan
         with FinsClient(**plan["client"]) as client:
@@ -170,6 +161,19 @@ class PlcCycle:
                 self.write_recipes(plan, client, recipes)
 
     # -- Task 2: read, apply; Task 3 for what changed -----------------------
+    def _no_contact(self, plan, error):
+        """The PLC cannot be worked with this cycle: the reason on the PLC (and its requests)."""
+        plan["error"] = error
+        self._guarded(
+            "recording no contact",
+            self._task,
+            "scada.task.poll",
+            "_record_no_contact",
+            self.plc_id,
+            error,
+            code=plan["code"],
+        )
+
     def read_and_apply(self, plan, client):
         try:
             readings = memory_map.read_all_slots(
@@ -177,16 +181,7 @@ class PlcCycle:
             )
             warning = client.last_warning
         except PlcError as error:
-            plan["error"] = _reason(error)
-            self._guarded(
-                "recording no contact",
-                self._task,
-                "scada.task.poll",
-                "_record_no_contact",
-                self.plc_id,
-                plan["error"],
-                code=plan["code"],
-            )
+            self._no_contact(plan, _reason(error))
             return None
         warning = memory_map.clean_text(warning) if warning else warning
         ok, outcome = self._guarded(

@@ -36,6 +36,13 @@ class TestSafeControl(ScadaCase):
     def plc_takes(self, batch=None):
         self.simulator.write_slot_values("write", (batch or self.batch).slot, {"status_read_data": True})
 
+    def hold_for_review(self):
+        """The PLC takes the recipe and finishes it with 5 000 kg on silo B (350 planned)."""
+        self.plc_takes()
+        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
+        self.cycle()
+        self.cycle()
+
     def scraps(self):
         return self.env["stock.scrap"].search([("origin", "=", self.production.name)])
 
@@ -108,10 +115,7 @@ class TestSafeControl(ScadaCase):
         )
 
     def test_reset_of_a_held_batch_scraps_its_dose(self):
-        self.plc_takes()
-        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
-        self.cycle()
-        self.cycle()
+        self.hold_for_review()
         self.assertEqual(self.batch.state, "needs_review")
         self.as_user().action_reset()
         self.assertEqual(
@@ -183,10 +187,7 @@ class TestSafeControl(ScadaCase):
 
     # -- A held batch never stops the line ---------------------------------------------
     def test_a_held_batch_does_not_block_the_queue(self):
-        self.plc_takes()
-        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
-        self.cycle()
-        self.cycle()
+        self.hold_for_review()
         self.assertEqual(self.batch.state, "needs_review")
         later = self.confirmed_mo(1000)
         self.cycle()
@@ -196,10 +197,7 @@ class TestSafeControl(ScadaCase):
         self.assertEqual(self.simulator.read_slot_values("write", 2)["mo_id"], batch.plc_ref)
 
     def test_cancel_of_a_held_batch_cancels_it_and_scraps_its_dose(self):
-        self.plc_takes()
-        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
-        self.cycle()
-        self.cycle()
+        self.hold_for_review()
         self.as_user().action_cancel("wrong silo figure")
         self.cycle()
         self.assertFalse(self.batch.exists())
@@ -252,10 +250,7 @@ class TestSafeControl(ScadaCase):
 
     # -- Correct, don't choose between wrong and twice -------------------------------------
     def test_a_manager_corrects_a_held_figure_and_the_batch_finishes(self):
-        self.plc_takes()
-        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
-        self.cycle()
-        self.cycle()
+        self.hold_for_review()
         self.assertEqual(self.batch.state, "needs_review")
         correct = (
             self.env["mo.batch.correct"]
@@ -284,10 +279,7 @@ class TestSafeControl(ScadaCase):
         self.assertEqual(self.scraps(), self.env["stock.scrap"], "nothing dosed twice, nothing scrapped")
 
     def test_a_correction_without_a_change_is_refused(self):
-        self.plc_takes()
-        self.finish_on_plc(self.batch, copra=5000.0, weight=5641.7)
-        self.cycle()
-        self.cycle()
+        self.hold_for_review()
         wizard = (
             self.env["mo.batch.correct"]
             .with_user(self.manager)
