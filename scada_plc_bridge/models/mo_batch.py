@@ -448,7 +448,7 @@ class MoBatch(models.Model):
 
     # -- Task 3's data: finishing, cancelling, archiving ---------------------------------
     def _auto_cancel_note(self):
-        return _("Auto-cancelled: status_operation=1 (failed) detected from PLC")
+        return _("Auto-cancelled: the PLC reported the batch as failed")
 
     def _cancel_and_archive(self, notes, refuse_done=False):
         self.ensure_one()

@@ -15,7 +15,7 @@ class TestAutoCancel(ScadaCase):
         history = self.env["mo.history"].search([("production_id", "=", production.id)])
         self.assertEqual(history.status, "cancelled")
         self.assertTrue(
-            history.notes.startswith("Auto-cancelled: status_operation=1 (failed) detected from PLC"),
+            history.notes.startswith("Auto-cancelled: the PLC reported the batch as failed"),
             history.notes,
         )
         self.assertIn("Dosed material scrapped: JAGUNG GILING 250.00 kg", history.notes)

@@ -65,7 +65,7 @@ class TestConsumptionReport(ReportCase):
             actual_consumption_silo_d=120.0,
             actual_consumption_silo_b=0.0,
             actual_consumption_lq114=0.0,
-            notes="Auto-cancelled: status_operation=1 (failed) detected from PLC",
+            notes="Auto-cancelled: the PLC reported the batch as failed",
         )
         cls.Report = cls.env["scada.consumption.report"]
 
@@ -212,7 +212,7 @@ class TestDayReport(ReportCase):
             status="cancelled",
             date="2026-03-02 02:00:00",
             status_operation=True,
-            notes="Auto-cancelled: status_operation=1 (failed) detected from PLC",
+            notes="Auto-cancelled: the PLC reported the batch as failed",
         )
         cls.other_day = cls.archived(date="2026-03-01 10:00:00")
 

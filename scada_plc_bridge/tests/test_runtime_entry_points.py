@@ -114,7 +114,7 @@ class TestRuntimeEntryPoints(BaseCase):
             company_partner.lang = "id_ID"
         try:
             note = Transactions(self.registry)(lambda env: env["mo.batch"]._auto_cancel_note())
-            english = "Auto-cancelled: status_operation=1 (failed) detected from PLC"
+            english = "Auto-cancelled: the PLC reported the batch as failed"
             self.assertNotEqual(note, english)
             self.assertTrue(note)
         finally:

@@ -355,7 +355,7 @@ class TestReportTours(ScadaBrowserCase):
             status_operation=True,
             actual_consumption_silo_d=0.0,
             actual_consumption_silo_a=44.0,
-            notes="Auto-cancelled: status_operation=1 (failed) detected from PLC",
+            notes="Auto-cancelled: the PLC reported the batch as failed",
         )
         return done, failed
 
@@ -426,7 +426,7 @@ class TestReportTours(ScadaBrowserCase):
         self.assertEqual(len(corn), 1, "one consumption line per material")
         self.assertRegex(corn[0], r"1,200\.00\s+1,203\.50\s+\+3\.50\s+\+0\.3 %")
         self.assertFalse([line for line in lines if "TOUR LEFTOVER" in line], "completed batches only")
-        self.assertIn("Auto-cancelled: status_operation=1", text)
+        self.assertIn("Auto-cancelled: the PLC reported", text)
         self.assertIn("Cancelled (PLC failure)", text)
         self.assertIn("Asia/Jakarta", text)
 
