@@ -13,12 +13,17 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
     const FormController = require("web.FormController");
     const KanbanController = require("web.KanbanController");
     const ListController = require("web.ListController");
+    const Menu = require("web.Menu");
 
     const _t = core._t;
     const CHANNEL = "scada_plc_bridge.board";
     const LIVE_MODELS = ["mo.batch", "scada.alarm", "scada.plc", "scada.plc.request"];
     const TICK_MS = 30000;
     const RELOAD_EVERY_MS = 2000;
+    // The menus' counts are re-read at most this often, however busy the bus.
+    const MENU_COUNTS_EVERY_MS = 3000;
+    // Asked by the views when what they show changed (a button, a reload).
+    const MENU_COUNTS_EVENT = "scada_menu_counts";
 
     const LiveMixin = {
         start: function () {
@@ -67,6 +72,13 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
             if (changed) {
                 this._scadaReload();
             }
+        },
+        reload: function () {
+            const reloaded = this._super.apply(this, arguments);
+            if (LIVE_MODELS.includes(this.modelName)) {
+                core.bus.trigger(MENU_COUNTS_EVENT);
+            }
+            return reloaded;
         },
         _scadaReloadNow: function () {
             if (!this._scadaOnScreen()) {
@@ -191,6 +203,103 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
     KanbanController.include(LiveMixin);
     ListController.include(LiveMixin);
     FormController.include(LiveMixin);
+
+    /**
+     * Live menu counts: the SCADA menus that show a count ("Alarms (3)", as
+     * ir.ui.menu's load_menus names them) re-read them in one small RPC when
+     * the runtime says on the bus that a batch or a PLC changed, or a view
+     * of the board reloaded, at most once every few seconds, and rewrite
+     * their labels in the app's menu bar (shown or kept for another app).
+     */
+    const ScadaMenuCounts = {
+        start: function () {
+            const started = this._super.apply(this, arguments);
+            if (this._scadaHasMenus(this.menu_data)) {
+                this._scadaRefreshCounts = _.throttle(this._scadaRefreshCountsNow.bind(this), MENU_COUNTS_EVERY_MS);
+                this.call("bus_service", "addChannel", CHANNEL);
+                this.call("bus_service", "startPolling");
+                this.call("bus_service", "onNotification", this, this._onScadaMenuNotification);
+                core.bus.on(MENU_COUNTS_EVENT, this, this._scadaRefreshCounts);
+            }
+            return started;
+        },
+        destroy: function () {
+            if (this._scadaRefreshCounts) {
+                core.bus.off(MENU_COUNTS_EVENT, this, this._scadaRefreshCounts);
+            }
+            this._super.apply(this, arguments);
+        },
+        /** Only users who see a SCADA menu listen: the others have no count to show. */
+        _scadaHasMenus: function (menu) {
+            if (!menu) {
+                return false;
+            }
+            if ((menu.xmlid || "").startsWith("scada_plc_bridge.")) {
+                return true;
+            }
+            return (menu.children || []).some((child) => this._scadaHasMenus(child));
+        },
+        _onScadaMenuNotification: function (notifications) {
+            const changed = notifications.some(
+                ([channel, message]) => channel === CHANNEL && message && message.type === "scada_board"
+            );
+            if (changed) {
+                this._scadaRefreshCounts();
+            }
+        },
+        _scadaRefreshCountsNow: function () {
+            if (this.isDestroyed()) {
+                return;
+            }
+            return this._rpc({model: "ir.ui.menu", method: "scada_menu_counts", args: []})
+                .then((counts) => this._scadaShowCounts(counts))
+                .guardedCatch(() => {});
+        },
+        /**
+         * Rewrite the labels: the name load_menus gave without its count
+         * (kept on the element the first time), then the count if any.
+         */
+        _scadaShowCounts: function (counts) {
+            if (this.isDestroyed()) {
+                return;
+            }
+            const $sections = _.values(this.$menu_sections).concat([this.$el]);
+            for (const [menuId, count] of Object.entries(counts || {})) {
+                const selector = 'a[data-menu="' + Number(menuId) + '"] > span';
+                const labels = new Set();
+                for (const $section of $sections) {
+                    $section.find(selector).each((_index, span) => labels.add(span));
+                }
+                for (const span of labels) {
+                    const $span = $(span);
+                    let name = $span.attr("data-scada-name");
+                    if (name === undefined) {
+                        name = $span.text().replace(/ \(\d+\)$/, "");
+                        $span.attr("data-scada-name", name);
+                    }
+                    $span.text(count ? _.str.sprintf("%s (%s)", name, count) : name);
+                }
+                this._scadaRenameMenu(this.menu_data, Number(menuId), count);
+            }
+            core.bus.trigger("resize"); // the "more" menu folds by the labels' width
+        },
+        _scadaRenameMenu: function (menu, menuId, count) {
+            if (!menu) {
+                return;
+            }
+            if (menu.id === menuId) {
+                if (menu.scadaName === undefined) {
+                    menu.scadaName = menu.name.replace(/ \(\d+\)$/, "");
+                }
+                menu.name = count ? _.str.sprintf("%s (%s)", menu.scadaName, count) : menu.scadaName;
+                return;
+            }
+            for (const child of menu.children || []) {
+                this._scadaRenameMenu(child, menuId, count);
+            }
+        },
+    };
+    Menu.include(ScadaMenuCounts);
 
     return LiveMixin;
 });
