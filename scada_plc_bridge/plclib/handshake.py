@@ -13,7 +13,9 @@ read back to learn whether the PLC executed it.  Errors of the PLC or the
 network propagate as PlcError; the caller tries again on its next cycle,
 and the functions are idempotent, so trying again is safe.
 
-Plain Python, no Odoo: the runner calls these with its own client."""
+Each function takes the PLC's slot geometry (memory_map.SlotGeometry:
+layouts, bases, stride) and a slot number.  Plain Python, no Odoo: the
+runner calls these with its own client."""
 
 from collections import namedtuple
 
@@ -25,7 +27,6 @@ from .exceptions import (
     PlcSlotBusyError,
     PlcValueError,
 )
-from .memory_map import HANDSHAKE_OFFSET, READ_AREA_BASE, SLOT_STRIDE, WRITE_AREA_BASE, slot_address
 
 # batch_no: the PLC's 16-bit BATCH word (the caller reduces batch numbers
 # modulo 32768); mo_ref: the <= 16-character ASCII text of NO-MO.
@@ -37,7 +38,6 @@ WRITTEN, ALREADY_WRITTEN, TAKEN, REPORTED = "written", "already_written", "taken
 WRITE_STATUSES = (WRITTEN, ALREADY_WRITTEN, TAKEN, REPORTED)
 CLEARED, ABSENT = "cleared", "absent"  # clear_write_slot() also returns TAKEN
 
-HANDSHAKE_FIELD = "status_read_data"
 # Errors after which a write may or may not have been executed by the PLC.
 # An error end code is an answer: the command was not executed.
 _UNCERTAIN = (PlcConnectionError, PlcFrameError)
@@ -48,18 +48,13 @@ def slot_identity(fields):
     return SlotIdentity(fields.get("batch_no"), fields.get("mo_id") or "")
 
 
-def _handshake_offset(layout):
-    spec = layout.by_name.get(HANDSHAKE_FIELD)
-    return spec.offset if spec is not None else HANDSHAKE_OFFSET
-
-
 class _Slot:
     """One slot as read: its words, identity and handshake word."""
 
-    def __init__(self, layout, words):
+    def __init__(self, layout, words, handshake_offset):
         self.words = list(words)
         self.identity = slot_identity(layout.decode(self.words))
-        self.handshake = self.words[_handshake_offset(layout)]
+        self.handshake = self.words[handshake_offset]
 
     @property
     def is_empty(self):
@@ -69,12 +64,34 @@ class _Slot:
         return bool(identity.mo_ref) and self.identity == identity
 
 
-def _address(base, slot, stride):
-    return "D%d" % slot_address(base, slot, stride)
+def _dm(address):
+    return "D%d" % address
 
 
-def _read(client, layout, base, slot, stride):
-    return _Slot(layout, client.read_words(_address(base, slot, stride), layout.size_words))
+def _read(client, geometry, area, slot):
+    layout = geometry.layout(area)
+    words = client.read_words(_dm(geometry.address(area, slot)), layout.size_words)
+    return _Slot(layout, words, geometry.handshake_offset(area))
+
+
+def _write_and_read_back(client, geometry, area, slot, address, words, landed):
+    """Write `words` at DM `address` (in `area` slot `slot`) in one command,
+    then read the slot back; returns (the slot read back, whether the
+    write's reply was lost).  When the reply was lost (timeout, broken
+    reply) the PLC may have executed the write: the slot read back tells,
+    and the write's error is raised again unless `landed(slot read back)`
+    (or if the slot cannot be read)."""
+    try:
+        client.write_words(_dm(address), words)
+    except _UNCERTAIN as error:
+        try:
+            echo = _read(client, geometry, area, slot)
+        except PlcError:
+            raise error
+        if landed(echo):
+            return echo, True
+        raise
+    return _read(client, geometry, area, slot), False
 
 
 def _check_handshake(slot_reading, area, slot):
@@ -92,18 +109,9 @@ def _same_recipe(words, expected, handshake):
     )
 
 
-def write_recipe(
-    client,
-    write_layout,
-    read_layout,
-    slot,
-    values,
-    write_base=WRITE_AREA_BASE,
-    read_base=READ_AREA_BASE,
-    stride=SLOT_STRIDE,
-):
-    """Write the recipe `values` (write_layout keys) into WRITE slot `slot`
-    once per batch; returns a WriteOutcome:
+def write_recipe(client, geometry, slot, values):
+    """Write the recipe `values` (keys of geometry.write_layout) into WRITE
+    slot `slot` once per batch; returns a WriteOutcome:
 
     * "reported": the READ slot shows this batch: nothing written;
     * "taken": the WRITE slot shows it with handshake 1: nothing written;
@@ -115,7 +123,8 @@ def write_recipe(
     as written (or a handshake word is neither 0 nor 1), PlcValueError for
     values that cannot be encoded or a recipe without an MO reference, and
     any PlcError of the exchanges (a refused write: PlcEndCodeError)."""
-    handshake = _handshake_offset(write_layout)
+    write_layout = geometry.write_layout
+    handshake = geometry.handshake_offset("write")
     words = write_layout.encode(values)
     words[handshake] = 0
     ours = slot_identity(write_layout.decode(words))
@@ -123,8 +132,8 @@ def write_recipe(
         raise PlcValueError("slot %s: a recipe needs an MO reference (mo_id)" % slot)
     batch = "MO %s (batch %s) in slot %s" % (ours.mo_ref, ours.batch_no, slot)
 
-    current = _read(client, write_layout, write_base, slot, stride)
-    report = _read(client, read_layout, read_base, slot, stride)
+    current = _read(client, geometry, "write", slot)
+    report = _read(client, geometry, "read", slot)
     if report.shows(ours):
         return WriteOutcome(REPORTED, "%s: the PLC reports on it" % batch)
     if not current.is_empty:
@@ -138,19 +147,17 @@ def write_recipe(
     elif not current.is_empty and current.handshake != 1:
         raise PlcSlotBusyError(slot, current.identity)
 
-    address = _address(write_base, slot, stride)
-    try:
-        client.write_words(address, words)
-    except _UNCERTAIN as error:
-        # The reply was lost; the PLC may have executed the write.
-        try:
-            echo = _read(client, write_layout, write_base, slot, stride)
-        except PlcError:
-            raise error
-        if _same_recipe(echo.words, words, handshake):
-            return WriteOutcome(WRITTEN, "%s: written (the reply was lost, the slot shows it)" % batch)
-        raise
-    echo = _read(client, write_layout, write_base, slot, stride)
+    echo, reply_lost = _write_and_read_back(
+        client,
+        geometry,
+        "write",
+        slot,
+        geometry.write_address(slot),
+        words,
+        lambda echo: _same_recipe(echo.words, words, handshake),
+    )
+    if reply_lost:
+        return WriteOutcome(WRITTEN, "%s: written (the reply was lost, the slot shows it)" % batch)
     if not _same_recipe(echo.words, words, handshake):
         raise PlcHandshakeError(
             "%s: reading the WRITE slot back does not show the recipe just written (it shows MO %s)"
@@ -159,7 +166,7 @@ def write_recipe(
     return WriteOutcome(WRITTEN, "%s: written" % batch)
 
 
-def acknowledge_read(client, read_layout, slot, identity, read_base=READ_AREA_BASE, stride=SLOT_STRIDE):
+def acknowledge_read(client, geometry, slot, identity):
     """Set READ slot `slot`'s handshake word to 1 if the slot shows
     `identity`; True once acknowledged.  False when the slot shows another
     batch or none: someone else's result is never acknowledged.  PlcError
@@ -169,23 +176,21 @@ def acknowledge_read(client, read_layout, slot, identity, read_base=READ_AREA_BA
     showing `identity` with handshake 0 keeps it until our write lands; if
     the read-back after the write already shows the next batch, the PLC
     moved on after our acknowledgement, which counts as True."""
-    report = _read(client, read_layout, read_base, slot, stride)
+    report = _read(client, geometry, "read", slot)
     if not report.shows(identity):
         return False
     if report.handshake == 1:
         return True
-    address = "D%d" % (slot_address(read_base, slot, stride) + _handshake_offset(read_layout))
-    try:
-        client.write_words(address, [1])
-    except _UNCERTAIN as error:
-        try:
-            echo = _read(client, read_layout, read_base, slot, stride)
-        except PlcError:
-            raise error
-        if _acknowledged(echo, identity):
-            return True
-        raise
-    return _acknowledged(_read(client, read_layout, read_base, slot, stride), identity)
+    echo, _reply_lost = _write_and_read_back(
+        client,
+        geometry,
+        "read",
+        slot,
+        geometry.handshake_address("read", slot),
+        [1],
+        lambda echo: _acknowledged(echo, identity),
+    )
+    return _acknowledged(echo, identity)
 
 
 def _acknowledged(echo, identity):
@@ -196,16 +201,7 @@ def _acknowledged(echo, identity):
     return not echo.is_empty
 
 
-def clear_write_slot(
-    client,
-    write_layout,
-    read_layout,
-    slot,
-    identity,
-    write_base=WRITE_AREA_BASE,
-    read_base=READ_AREA_BASE,
-    stride=SLOT_STRIDE,
-):
+def clear_write_slot(client, geometry, slot, identity):
     """Take back a recipe the PLC has not taken (a cancelled batch):
 
     * "cleared": the WRITE slot showed `identity` with handshake 0 and now
@@ -217,8 +213,8 @@ def clear_write_slot(
     Raises PlcHandshakeError when the slot still shows the recipe after
     the clearing (or its handshake word is neither 0 nor 1), and any
     PlcError of the exchanges."""
-    current = _read(client, write_layout, write_base, slot, stride)
-    report = _read(client, read_layout, read_base, slot, stride)
+    current = _read(client, geometry, "write", slot)
+    report = _read(client, geometry, "read", slot)
     if report.shows(identity):
         return TAKEN
     if not current.shows(identity):
@@ -227,22 +223,20 @@ def clear_write_slot(
     if current.handshake == 1:
         return TAKEN
 
-    address = _address(write_base, slot, stride)
-    try:
-        client.write_words(address, [0] * write_layout.size_words)
-    except _UNCERTAIN as error:
-        try:
-            echo = _read(client, write_layout, write_base, slot, stride)
-        except PlcError:
-            raise error
-        if echo.shows(identity):
-            raise  # not executed: the recipe is still there
-    else:
-        echo = _read(client, write_layout, write_base, slot, stride)
-        if echo.shows(identity):
-            raise PlcHandshakeError(
-                "MO %s (batch %s) in slot %s: the WRITE slot still shows it after clearing"
-                % (identity.mo_ref, identity.batch_no, slot)
-            )
-    report = _read(client, read_layout, read_base, slot, stride)
+    # A lost reply with the recipe still there: not executed, its error raised.
+    echo, _reply_lost = _write_and_read_back(
+        client,
+        geometry,
+        "write",
+        slot,
+        geometry.write_address(slot),
+        [0] * geometry.write_layout.size_words,
+        lambda echo: not echo.shows(identity),
+    )
+    if echo.shows(identity):
+        raise PlcHandshakeError(
+            "MO %s (batch %s) in slot %s: the WRITE slot still shows it after clearing"
+            % (identity.mo_ref, identity.batch_no, slot)
+        )
+    report = _read(client, geometry, "read", slot)
     return TAKEN if report.shows(identity) else CLEARED

@@ -21,6 +21,7 @@ encode()."""
 
 import math
 import struct
+from collections import namedtuple
 
 from .exceptions import PlcValueError
 
@@ -417,6 +418,66 @@ def write_slot(client, layout, base, slot, values, stride=SLOT_STRIDE):
     words = layout.encode(values)
     client.write_words("D%d" % slot_address(base, slot, stride), words)
     return words
+
+
+AREAS = ("read", "write")
+
+
+_GEOMETRY_FIELDS = "read_layout write_layout read_base write_base stride count"
+_GEOMETRY_DEFAULTS = (READ_AREA_BASE, WRITE_AREA_BASE, SLOT_STRIDE, SLOT_COUNT)
+
+
+class SlotGeometry(namedtuple("SlotGeometry", _GEOMETRY_FIELDS, defaults=_GEOMETRY_DEFAULTS)):
+    """Where a PLC's slots lie: each area's layout and first DM word, the
+    words from one slot to the next, the number of slots (bases, stride
+    and count default to the plant's).  Immutable; the areas are "read"
+    (PLC -> Odoo) and "write" (Odoo -> PLC)."""
+
+    __slots__ = ()
+
+    def layout(self, area):
+        return self.read_layout if _area(area) == "read" else self.write_layout
+
+    def base(self, area):
+        return self.read_base if _area(area) == "read" else self.write_base
+
+    def address(self, area, slot):
+        """The DM address of slot `slot`'s first word in `area`."""
+        return slot_address(self.base(area), slot, self.stride)
+
+    def read_address(self, slot):
+        return self.address("read", slot)
+
+    def write_address(self, slot):
+        return self.address("write", slot)
+
+    def handshake_offset(self, area):
+        """The handshake word's offset in `area`'s slots (status_read_data;
+        +76, the plant's, when the layout has none)."""
+        spec = self.layout(area).by_name.get(HANDSHAKE_FIELD)
+        return spec.offset if spec is not None else HANDSHAKE_OFFSET
+
+    def handshake_address(self, area, slot):
+        return self.address(area, slot) + self.handshake_offset(area)
+
+    def problems(self):
+        """Why these settings cannot work (empty: they can): map_problems()."""
+        return map_problems(
+            self.read_layout, self.write_layout, self.read_base, self.write_base, self.stride, self.count
+        )
+
+    def read_all(self, client, area):
+        """All of `area`'s slots from ONE Memory Area Read: read_all_slots()."""
+        return read_all_slots(client, self.layout(area), self.base(area), self.count, self.stride)
+
+    def read_slot(self, client, area, slot):
+        return read_slot(client, self.layout(area), self.base(area), slot, self.stride)
+
+
+def _area(area):
+    if area not in AREAS:
+        raise ValueError("an area is 'read' or 'write', not %r" % (area,))
+    return area
 
 
 # --- the plant's map --------------------------------------------------------

@@ -55,6 +55,18 @@ def _reason(error):
     return memory_map.clean_text(text)
 
 
+def _geometry(plan):
+    """The slot geometry of a plan (from scada.task.poll's _cycle_plan)."""
+    return memory_map.SlotGeometry(
+        plan["read_layout"],
+        plan["write_layout"],
+        plan["read_base"],
+        plan["write_base"],
+        plan["stride"],
+        plan["slot_count"],
+    )
+
+
 class PlcCycle:
     def __init__(self, plc_id, transaction):
         self.plc_id, self.transaction = plc_id, transaction
@@ -91,9 +103,13 @@ class PlcCycle:
         return True, result
 
     def plan(self):
-        """What the cycle needs to talk to the PLC (None: inactive or gone);
-        a runner keeps it between cycles and refreshes it every few seconds."""
-        return self._task("scada.task.poll", "_cycle_plan", self.plc_id)
+        """What the cycle needs to talk to the PLC (None: inactive or gone),
+        with its slot geometry; a runner keeps it between cycles and
+        refreshes it every few seconds."""
+        plan = self._task("scada.task.poll", "_cycle_plan", self.plc_id)
+        if plan is not None:
+            plan["geometry"] = _geometry(plan)
+        return plan
 
     def run(self, plan=None, take_requests=True):
         """One full cycle; returns the plan it ran with (None for an
@@ -102,6 +118,8 @@ class PlcCycle:
         plan = dict(plan or self.plan() or {})
         if not plan:
             return None
+        if "geometry" not in plan:
+            plan["geometry"] = _geometry(plan)
         code = plan["code"]
         unworkable = self._unworkable(plan)
         if unworkable:
@@ -134,14 +152,7 @@ class PlcCycle:
     @staticmethod
     def _unworkable(plan):
         """Why the plan's memory-map settings cannot work (empty: they can)."""
-        return memory_map.map_problems(
-            plan["read_layout"],
-            plan["write_layout"],
-            plan["read_base"],
-            plan["write_base"],
-            plan["stride"],
-            plan["slot_count"],
-        )
+        return plan["geometry"].problems()
 
     def _take_requests(self, take_requests, code):
         """Operators' requests waiting for this PLC, marked in progress ([] when none may wait)."""
@@ -176,9 +187,7 @@ class PlcCycle:
 
     def read_and_apply(self, plan, client):
         try:
-            readings = memory_map.read_all_slots(
-                client, plan["read_layout"], plan["read_base"], plan["slot_count"], plan["stride"]
-            )
+            readings = plan["geometry"].read_all(client, "read")
             warning = client.last_warning
         except PlcError as error:
             self._no_contact(plan, _reason(error))
@@ -230,11 +239,9 @@ class PlcCycle:
                 "acknowledging READ slot %s" % slot,
                 handshake.acknowledge_read,
                 client,
-                plan["read_layout"],
+                plan["geometry"],
                 slot,
                 identity,
-                plan["read_base"],
-                plan["stride"],
                 code=plan["code"],
             )
 
@@ -253,16 +260,7 @@ class PlcCycle:
     def _cancel_one(self, plan, client, cancel):
         # One cancel: a PLC error leaves it asked, tried again next cycle.
         try:
-            outcome = handshake.clear_write_slot(
-                client,
-                plan["write_layout"],
-                plan["read_layout"],
-                cancel["slot"],
-                cancel["identity"],
-                plan["write_base"],
-                plan["read_base"],
-                plan["stride"],
-            )
+            outcome = handshake.clear_write_slot(client, plan["geometry"], cancel["slot"], cancel["identity"])
         except PlcError as error:
             # Not lost: the cancel stays asked and is tried next cycle.
             _logger.warning(
@@ -294,16 +292,7 @@ class PlcCycle:
             if recipe["replaces"] and self._reset_came_too_late(plan, client, recipe):
                 self._task("scada.task.sync", "_record_reset_undone", recipe["batch_id"])
                 return
-            outcome = handshake.write_recipe(
-                client,
-                plan["write_layout"],
-                plan["read_layout"],
-                recipe["slot"],
-                recipe["values"],
-                plan["write_base"],
-                plan["read_base"],
-                plan["stride"],
-            )
+            outcome = handshake.write_recipe(client, plan["geometry"], recipe["slot"], recipe["values"])
         except PlcError as error:
             self._task("scada.task.sync", "_record_write_failure", recipe["batch_id"], _reason(error))
             return
@@ -322,19 +311,10 @@ class PlcCycle:
         with it (no result of it acknowledged): the new recipe must not be
         written, or the line would dose the batch twice."""
         replaced, slot = recipe["replaces"], recipe["slot"]
-        outcome = handshake.clear_write_slot(
-            client,
-            plan["write_layout"],
-            plan["read_layout"],
-            slot,
-            replaced,
-            plan["write_base"],
-            plan["read_base"],
-            plan["stride"],
-        )
+        outcome = handshake.clear_write_slot(client, plan["geometry"], slot, replaced)
         if outcome != handshake.TAKEN:
             return False
-        report = memory_map.read_slot(client, plan["read_layout"], plan["read_base"], slot, plan["stride"])
+        report = plan["geometry"].read_slot(client, "read", slot)
         finished_with = report.valid and handshake.slot_identity(report.fields) == replaced
         return not (finished_with and report.fields.get("status_read_data"))
 
@@ -387,13 +367,9 @@ class PlcCycle:
             data, status = client.controller_data_read(), client.controller_status_read()
             return "%s %s, mode %s" % (data["model"], data["version"], status["mode"])
         if kind == "clear_read_slot":
-            reading = memory_map.read_slot(
-                client, plan["read_layout"], plan["read_base"], request["slot"], plan["stride"]
-            )
+            reading = plan["geometry"].read_slot(client, "read", request["slot"])
             identity = handshake.slot_identity(reading.fields)
-            acknowledged = handshake.acknowledge_read(
-                client, plan["read_layout"], request["slot"], identity, plan["read_base"], plan["stride"]
-            )
+            acknowledged = handshake.acknowledge_read(client, plan["geometry"], request["slot"], identity)
             return "acknowledged" if acknowledged else "empty"
         if not contact:
             raise PlcError(plan["error"] or "no contact with the PLC")

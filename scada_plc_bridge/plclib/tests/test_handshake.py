@@ -23,6 +23,7 @@ from plclib.simulator import PlcSimulator
 
 WRITE = commands.MemoryAreaWrite.code
 WRITE_LAYOUT, READ_LAYOUT = mm.default_write_layout(), mm.default_read_layout()
+GEOMETRY = mm.SlotGeometry(READ_LAYOUT, WRITE_LAYOUT)
 
 
 def recipe(batch_no=1, mo_id="WH/MO/00001", **changes):
@@ -88,7 +89,7 @@ def counting_client(sim, **kwargs):
 
 
 def write(client, slot, values):
-    return hs.write_recipe(client, WRITE_LAYOUT, READ_LAYOUT, slot, values)
+    return hs.write_recipe(client, GEOMETRY, slot, values)
 
 
 def slot_words(sim, area, slot):
@@ -290,7 +291,7 @@ def test_plant_busy_until_the_previous_batch_is_taken(plant):
         time.sleep(0.2)
         with pytest.raises(PlcSlotBusyError):
             write(client, 1, recipe(3, "WH/MO/00003"))
-        assert hs.acknowledge_read(client, READ_LAYOUT, 1, hs.SlotIdentity(1, "WH/MO/00001"))
+        assert hs.acknowledge_read(client, GEOMETRY, 1, hs.SlotIdentity(1, "WH/MO/00001"))
         assert wait_for(lambda: write(client, 1, recipe(2, "WH/MO/00002")).status == "reported")
         assert write(client, 1, recipe(3, "WH/MO/00003")).status == "written"
     assert plant.takes_by_mo == {"WH/MO/00002": 1}
@@ -321,7 +322,7 @@ def test_plant_runs_each_batch_once_through_faults(plant, kinds):
                 try:
                     report = mm.read_slot(client, READ_LAYOUT, mm.READ_AREA_BASE, 2)
                     if hs.slot_identity(report.fields) == ours and report.fields["status_manufacturing"]:
-                        if hs.acknowledge_read(client, READ_LAYOUT, 2, ours):
+                        if hs.acknowledge_read(client, GEOMETRY, 2, ours):
                             break
                 except PlcError:
                     errors += 1
@@ -341,7 +342,7 @@ def reported(sim, slot=1, **changes):
 
 
 def ack(client, slot, ours):
-    return hs.acknowledge_read(client, READ_LAYOUT, slot, ours)
+    return hs.acknowledge_read(client, GEOMETRY, slot, ours)
 
 
 def test_acknowledge_sets_the_read_handshake_word(sim):
@@ -436,7 +437,7 @@ def test_acknowledge_when_the_plc_moves_on_before_the_read_back(sim):
 
 # --- clear_write_slot -------------------------------------------------------------------
 def clear(client, slot, ours):
-    return hs.clear_write_slot(client, WRITE_LAYOUT, READ_LAYOUT, slot, ours)
+    return hs.clear_write_slot(client, GEOMETRY, slot, ours)
 
 
 def test_clear_a_recipe_not_taken(sim):
@@ -512,3 +513,45 @@ def test_plant_clear_races_the_plc_and_tells_the_truth(plant):
     assert all(outcome in ("taken", "cleared") for _, outcome in outcomes)
     # "taken" exactly when the PLC took it, once; "cleared" never ran.
     assert plant.takes_by_mo == {mo_id: 1 for mo_id, outcome in outcomes if outcome == "taken"}
+
+
+# --- the slot geometry -----------------------------------------------------------------
+def test_slot_geometry_says_where_each_slot_lies():
+    assert GEOMETRY == (READ_LAYOUT, WRITE_LAYOUT, 6000, 7000, 100, 10)
+    assert (GEOMETRY.read_address(1), GEOMETRY.write_address(3)) == (6000, 7200)
+    assert GEOMETRY.handshake_address("read", 2) == 6176
+    assert GEOMETRY.handshake_address("write", 10) == 7976
+    assert GEOMETRY.layout("write") is WRITE_LAYOUT and GEOMETRY.base("read") == 6000
+    assert GEOMETRY.problems() == []
+    moved = mm.SlotGeometry(READ_LAYOUT, WRITE_LAYOUT, read_base=1000, write_base=3000, stride=80, count=4)
+    assert (moved.read_address(2), moved.write_address(4), moved.handshake_address("write", 2)) == (
+        1080,
+        3240,
+        3156,
+    )
+    assert mm.SlotGeometry(READ_LAYOUT, WRITE_LAYOUT, stride=50).problems()  # slots overlap
+    with pytest.raises(AttributeError):
+        GEOMETRY.stride = 80
+    with pytest.raises(ValueError):
+        GEOMETRY.address("both", 1)
+    with pytest.raises(ValueError):
+        GEOMETRY.read_address(0)
+
+
+def test_the_handshake_follows_the_geometry(sim):
+    """Slots elsewhere in DM, closer together: every read and write of the
+    handshake lands on the geometry's words, none on the plant's."""
+    moved = mm.SlotGeometry(READ_LAYOUT, WRITE_LAYOUT, read_base=1000, write_base=3000, stride=80, count=4)
+    ours = identity(recipe())
+    with counting_client(sim) as client:
+        assert hs.write_recipe(client, moved, 2, recipe()).status == "written"
+        assert client.writes == [("D3080", WRITE_LAYOUT.encode(recipe()))]
+        assert sim.memory.read(3080, mm.SLOT_WORDS) == WRITE_LAYOUT.encode(recipe())
+        assert hs.clear_write_slot(client, moved, 2, ours) == "cleared"
+        assert sim.memory.read(3080, mm.SLOT_WORDS) == [0] * mm.SLOT_WORDS
+        sim.memory.write(1080, READ_LAYOUT.encode({"batch_no": 1, "mo_id": "WH/MO/00001"}))
+        assert hs.acknowledge_read(client, moved, 2, ours) is True
+        assert client.writes[-1] == ("D1156", [1])
+        assert moved.read_slot(client, "read", 2).fields["status_read_data"] is True
+        assert [reading.slot for reading in moved.read_all(client, "read")] == [1, 2, 3, 4]
+    assert not any(sim.memory.read(6000, 2000))  # the plant's areas untouched
