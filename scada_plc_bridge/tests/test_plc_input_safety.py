@@ -8,7 +8,7 @@ raises fails alone.  The PLC is the simulator over UDP on 127.0.0.1."""
 from unittest import mock
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from ..plclib import memory_map
 from ..runner import cycle as cycle_module
@@ -124,16 +124,50 @@ class TestPlcInputSafety(ScadaCase):
     # -- the clear-slot wizard and requests that raise ----------------------------------
     def test_the_clear_slot_wizard_takes_only_the_plc_slots(self):
         wizard = self.env["scada.plc.clear.slot"]
-        for slot in (11, 0, -3):
+        # Numbers forged over RPC, whatever the choice offered: refused with the reason.
+        for slot in (11, "11", 0, -3, "three"):
             with self.assertRaisesRegex(ValidationError, "from 1 to 10"):
                 wizard.create({"plc_id": self.plc.id, "slot": slot})
-        good = wizard.create({"plc_id": self.plc.id, "slot": 10})
+        good = wizard.create({"plc_id": self.plc.id, "slot": "10"})
+        self.assertEqual(good.slot, "10")
         with self.assertRaisesRegex(ValidationError, "not a slot"):
-            good.slot = 11
+            good.slot = "11"
         with self.assertRaisesRegex(ValidationError, "not a slot"):
             self.env["scada.plc.request"]._request(self.plc, "clear_read_slot", slot=11)
         self.assertFalse(self.env["scada.plc.request"].search([("kind", "=", "clear_read_slot")]))
         self.assertEqual(self.simulator.memory.read(7076, 1), [0], "nothing was written")
+
+    def test_the_clear_slot_wizard_offers_the_plc_slots_and_what_is_in_them(self):
+        batch = self.queue()
+        self.plc.write({"slot_count": 4, "batch_limit": 4})
+        wizard = self.env["scada.plc.clear.slot"].with_context(default_plc_id=self.plc.id)
+        choices = wizard.fields_get(["slot"])["slot"]["selection"]
+        self.assertEqual([value for value, _label in choices], ["1", "2", "3", "4"])
+        labels = dict(choices)
+        self.assertEqual(
+            labels[str(batch.slot)],
+            "Slot %(slot)s · result D%(read)s · recipe D%(write)s · batch %(batch)s, %(mo)s"
+            % {
+                "slot": batch.slot,
+                "read": 6000 + 100 * (batch.slot - 1),
+                "write": 7000 + 100 * (batch.slot - 1),
+                "batch": batch.batch_no,
+                "mo": batch.mo_id,
+            },
+        )
+        free = str(4 if batch.slot != 4 else 3)
+        self.assertTrue(labels[free].endswith("· free"), labels[free])
+        # Opened from the PLC form, as the web client does: a choice, then Clear.
+        form = Form(wizard)
+        self.assertEqual(form.plc_id, self.plc)
+        form.slot = free
+        action = form.save().action_clear()
+        self.assertEqual(action["params"]["next"], {"type": "ir.actions.act_window_close"})
+        request = self.env["scada.plc.request"].search([("kind", "=", "clear_read_slot")])
+        self.assertEqual(request.slot, int(free))
+        # A slot the PLC has no more is refused, whatever the context offers.
+        with self.assertRaisesRegex(ValidationError, "from 1 to 4"):
+            wizard.with_context(default_plc_id=False).create({"plc_id": self.plc.id, "slot": "5"})
 
     def test_a_request_for_a_slot_the_plc_lacks_fails_and_the_next_is_carried_out(self):
         bad = self.requests("clear_read_slot", slot=3)
