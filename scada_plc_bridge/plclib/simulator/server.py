@@ -16,9 +16,9 @@ import struct
 import threading
 import time
 
-from .exceptions import PlcFrameError
-from .fins import commands, frame
-from .memory_map import (
+from ..exceptions import PlcFrameError
+from ..fins import commands, frame
+from ..memory_map import (
     DINT,
     HANDSHAKE_OFFSET,
     PLANT_SILOS,
