@@ -15,6 +15,10 @@ MODULES = [
     "plclib.client",
     "plclib.memory_map",
     "plclib.simulator",
+    "plclib.simulator.memory",
+    "plclib.simulator.faults",
+    "plclib.simulator.server",
+    "plclib.simulator.plant",
     "plclib.handshake",
     "plclib.cli",
 ]
