@@ -21,28 +21,11 @@ Prints a table, writes .bench/soak_crash.json, exits 1 on any problem.
 Run: .venv/bin/python benchmarks/soak_crash.py [--kills 30] [--batch-seconds 2] [--failure-rate 0.25]
 (needs the bench: `make setup` and the template database of `make test`)."""
 
-import argparse
-import os
 import random
-import sys
 import time
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from soak_faults import count_states, take_held  # noqa: E402
-from system_harness import (  # noqa: E402
-    Database,
-    OdooServer,
-    Plant,
-    Simulator,
-    archive_integrity,
-    check_outcome,
-    unacknowledged_slots,
-    wait_for,
-    write_report,
-)
+import soak_harness as soak
+from system_harness import Line
 
 TARGETS = {
     "finish": (("[TASK 2]", "finished on the PLC"), ("[TASK 3]", "done in Odoo and archived")),
@@ -52,15 +35,12 @@ TARGETS = {
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kills", type=int, default=30)
-    parser.add_argument("--batch-seconds", type=float, default=2.0)
-    parser.add_argument("--failure-rate", type=float, default=0.25, help="share of batches the PLC fails")
+    parser = soak.argument_parser(__doc__, "soak_crash")
+    parser.add_argument("--kills", type=int, default=30, help="SIGKILLs of the server")
+    soak.add_plant_options(parser, batch_seconds=2.0, failure_rate=0.25, seed=2)
     parser.add_argument("--wave", type=int, default=10, help="MOs confirmed when fewer are open")
     parser.add_argument("--aim-seconds", type=float, default=20, help="longest wait for an aimed line")
     parser.add_argument("--settle-seconds", type=float, default=240, help="longest wait for the end")
-    parser.add_argument("--seed", type=int, default=2)
-    parser.add_argument("--name", default="soak_crash")
     return parser
 
 
@@ -86,24 +66,11 @@ def wait_for_line(log_path, offset, needles, timeout):
 
 
 def run(args, log=print):
+    """The soak; returns (figures, problems)."""
     rng = random.Random(args.seed)
-    simulator = Simulator(
-        args.name,
-        "--batch-seconds",
-        args.batch_seconds,
-        "--failure-rate",
-        args.failure_rate,
-        "--seed",
-        args.seed,
-    )
-    database = Database()
-    servers, problems, kills, held = [], [], [], {}
-    server = None
+    problems, kills, held = [], [], {}
     started = time.monotonic()
-    try:
-        server = OdooServer(database, "%s-00" % args.name)
-        servers.append(server)
-        plant = Plant(server, simulator.port, poll_interval=1)
+    with Line(soak.plant_simulator(args), "%s-00" % args.name) as line:
         confirmed = []
         # Each kind of aim at least once, then at random.
         aims = list(TARGETS) + ["random"]
@@ -111,58 +78,43 @@ def run(args, log=print):
         aims = aims[: args.kills]
         rng.shuffle(aims)
         for number, aim in enumerate(aims, 1):
-            states = count_states(database, confirmed)
-            if len(confirmed) - states.get("done", 0) - states.get("cancel", 0) < args.wave:
-                confirmed += plant.confirm_many(args.wave)
-            take_held(server, database, held)
-            offset = server.log.stat().st_size
-            line = None
+            if len(confirmed) - soak.settled_count(soak.count_states(line.database, confirmed)) < args.wave:
+                confirmed += line.plant.confirm_many(args.wave)
+            soak.take_held(line, held)
+            offset = line.server.log.stat().st_size
+            aimed_at = None
             if aim == "random":
                 time.sleep(rng.uniform(0.5, 8.0))
             else:
-                line = wait_for_line(server.log, offset, TARGETS[aim], args.aim_seconds)
+                aimed_at = wait_for_line(line.server.log, offset, TARGETS[aim], args.aim_seconds)
                 time.sleep(rng.uniform(0.0, 0.15))
-            server.kill()
+            line.server.kill()
             kills.append(
-                {"aim": aim if aim == "random" or line else aim + " (line not seen: random)", "line": line}
+                {
+                    "aim": aim if aim == "random" or aimed_at else aim + " (line not seen: random)",
+                    "line": aimed_at,
+                }
             )
-            log("[crash] kill %2d/%d  %-7s %s" % (number, len(aims), aim, (line or "")[-90:]))
-            server = OdooServer(database, "%s-%02d" % (args.name, number))
-            servers.append(server)
-            plant.server = server
+            log("[crash] kill %2d/%d  %-7s %s" % (number, len(aims), aim, (aimed_at or "")[-90:]))
+            line.start_server("%s-%02d" % (args.name, number))
         # The last server lets the line settle (its crons catch what the kills left).
         deadline = time.monotonic() + args.settle_seconds
         while time.monotonic() < deadline:
-            take_held(server, database, held)
-            states = count_states(database, confirmed)
-            if states.get("done", 0) + states.get("cancel", 0) == len(confirmed):
+            soak.take_held(line, held)
+            if soak.settled_count(soak.count_states(line.database, confirmed)) == len(confirmed):
                 break
             time.sleep(2)
         elapsed = time.monotonic() - started
-        states = count_states(database, confirmed)
-        stuck = database.sql(
-            "SELECT string_agg(mo_id || ' (' || state || coalesce(', ' || last_error, '') || ')', '; ')"
-            " FROM mo_batch"
-        )
-        if stuck:
-            problems.append(
-                "batches left in the queue after %ds of settling: %s" % (args.settle_seconds, stuck)
-            )
-        try:
-            wait_for(lambda: not unacknowledged_slots(simulator.port), 20, 1, "acknowledged READ slots")
-        except AssertionError:
-            problems.append("READ slots not acknowledged: %s" % unacknowledged_slots(simulator.port))
-        outcome_problems, summary = check_outcome(database, confirmed, simulator)
-        problems += outcome_problems
-        problems += archive_integrity(database, confirmed)
+        states = soak.count_states(line.database, confirmed)
+        settle_problems, summary = soak.settled_line_problems(line, confirmed)
+        problems += settle_problems
         if held:
             problems.append("held for review after crashes (no faults injected): %s" % held)
-        errors = [line for s in servers for line in s.errors()]
+        errors = [error for server in line.servers for error in server.errors()]
         by_aim = {}
         for kill in kills:
             by_aim[kill["aim"]] = by_aim.get(kill["aim"], 0) + 1
         figures = {
-            "command": "benchmarks/soak_crash.py " + " ".join(sys.argv[1:]),
             "kills": len(kills),
             "kills_by_aim": by_aim,
             "kill_lines": kills,
@@ -170,19 +122,11 @@ def run(args, log=print):
             "done": states.get("done", 0),
             "cancelled": states.get("cancel", 0),
             "recipes_taken": summary["takes"],
-            "plc_failed": simulator.stats().get("failed", 0),
+            "plc_failed": line.plc.stats().get("failed", 0),
             "server_error_lines": len(errors),
             "server_errors_first": errors[:5],
-            "seconds": round(elapsed, 1),
-            "options": dict(vars(args)),
-            "problems": problems,
         }
-        return figures, problems
-    finally:
-        if server:
-            server.stop()
-        simulator.stop()
-        database.drop()
+        return soak.add_common_figures(figures, __file__, args, elapsed, problems), problems
 
 
 def report(figures, problems, name="soak_crash"):
@@ -197,17 +141,8 @@ def report(figures, problems, name="soak_crash"):
         ("run time (s)", figures["seconds"]),
         ("problems (lost, double, inconsistent, stuck)", len(problems)),
     ]
-    write_report(name, "Crash consistency", rows, figures)
-    for problem in problems:
-        print("PROBLEM: %s" % problem)
-
-
-def main():
-    args = build_parser().parse_args()
-    figures, problems = run(args)
-    report(figures, problems, args.name)
-    sys.exit(1 if problems else 0)
+    soak.write_report(name, "Crash consistency", rows, figures, problems)
 
 
 if __name__ == "__main__":
-    main()
+    soak.main(build_parser, run, report)

@@ -19,131 +19,55 @@ Run: .venv/bin/python benchmarks/soak_faults.py [--batches 1000] [--fault-rate-a
      [--failure-rate 0.05] [--batch-seconds 1] [--fault-delay 0.15] [--plc-timeout 0.3] [--wave 50]
 (needs the bench: `make setup` and the template database of `make test`)."""
 
-import argparse
-import os
-import sys
 import time
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+import soak_harness as soak
+from system_harness import Line
 
-from system_harness import (  # noqa: E402
-    Database,
-    OdooServer,
-    Plant,
-    Simulator,
-    archive_integrity,
-    check_outcome,
-    reached_stock,
-    unacknowledged_slots,
-    wait_for,
-    write_report,
-)
-
-FAULT_KINDS = (
-    "drop",
-    "delay",
-    "duplicate",
-    "wrong_sid",
-    "wrong_command",
-    "end_code",
-    "warning_flag",
-    "truncated",
-    "garbage",
-    "torn",
-    "lost_request",
-    "refuse",
-)
+from plclib.simulator import FAULT_KINDS
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = soak.argument_parser(__doc__, "soak_faults")
     parser.add_argument("--batches", type=int, default=1000, help="MOs to run (default 1000)")
     parser.add_argument("--wave", type=int, default=50, help="MOs confirmed at once (default 50)")
-    parser.add_argument("--batch-seconds", type=float, default=1.0, help="run time of a batch on the PLC")
+    soak.add_plant_options(parser, batch_seconds=1.0, failure_rate=0.05, seed=1)
     parser.add_argument("--fault-rate-all", type=float, default=0.05, help="each fault kind's rate per reply")
     parser.add_argument("--fault-delay", type=float, default=0.15, help="seconds a delayed reply waits")
-    parser.add_argument("--failure-rate", type=float, default=0.05, help="share of batches the PLC fails")
     parser.add_argument("--plc-timeout", type=float, default=0.3, help="the PLC record's reply timeout (s)")
-    parser.add_argument(
-        "--quantity",
-        type=float,
-        default=10000.0,
-        help="kg per MO (above 655.36 kg a value has two words that a torn read can split)",
-    )
-    parser.add_argument("--seed", type=int, default=1)
+    # Above 655.36 kg a value takes two words, which a torn read can split.
+    parser.add_argument("--quantity", type=float, default=10000.0, help="kg per MO")
     parser.add_argument(
         "--stall-seconds", type=float, default=180, help="give up after no progress this long"
     )
-    parser.add_argument("--name", default="soak_faults", help="name of the JSON file under .bench/")
     return parser
-
-
-def count_states(database, production_ids):
-    if not production_ids:
-        return {}
-    rows = database.sql(
-        "SELECT state, count(*) FROM mrp_production WHERE id IN (%s) GROUP BY state"
-        % ",".join(str(i) for i in production_ids)
-    )
-    return {state: int(n) for state, n in (row.split("|") for row in rows.splitlines() if row)}
-
-
-def take_held(server, database, held):
-    """Batches the trust boundary holds: recorded (reasons, stock), then
-    cancelled as a manager would, so the queue empties and the line goes on."""
-    rows = server.rpc(
-        "mo.batch",
-        "search_read",
-        [("review_state", "=", "needs_review")],
-        fields=["production_id", "mo_id", "review_reasons", "actual_weight_quantity_finished_goods"],
-    )
-    for row in rows:
-        production_id = row["production_id"][0]
-        held[production_id] = {
-            "mo": row["mo_id"],
-            "reasons": row["review_reasons"],
-            "reached_stock_while_held": reached_stock(database, [production_id]).get(production_id, 0),
-        }
-    if rows:
-        server.rpc(
-            "mo.batch",
-            "action_cancel",
-            [row["id"] for row in rows],
-            notes="Soak: held for review, cancelled by the soak's manager",
-        )
 
 
 def run(args, log=print):
     """The soak; returns (figures, problems)."""
-    options = ["--batch-seconds", args.batch_seconds, "--fault-rate-all", args.fault_rate_all]
-    options += ["--fault-delay", args.fault_delay, "--failure-rate", args.failure_rate, "--seed", args.seed]
     if args.fault_delay >= args.plc_timeout:
         raise SystemExit("--fault-delay must stay below --plc-timeout")
-    simulator = Simulator(args.name, *options)
-    database = Database()
-    server = None
+    faults = ["--fault-rate-all", args.fault_rate_all, "--fault-delay", args.fault_delay]
     problems, held = [], {}
     started = time.monotonic()
-    try:
-        server = OdooServer(database, args.name)
-        plant = Plant(server, simulator.port, poll_interval=1)
-        server.rpc("scada.plc", "write", [plant.plc_id], {"timeout": args.plc_timeout})
+    with Line(soak.plant_simulator(args, *faults), args.name) as line:
+        simulator, plant = line.plc, line.plant
+        line.server.rpc("scada.plc", "write", [plant.plc_id], {"timeout": args.plc_timeout})
         confirmed = []
         progress_at, last_settled, last_print = time.monotonic(), -1, 0.0
         while True:
-            states = count_states(database, confirmed)
-            settled_count = states.get("done", 0) + states.get("cancel", 0)
-            open_count = len(confirmed) - settled_count
+            states = soak.count_states(line.database, confirmed)
+            settled = soak.settled_count(states)
+            open_count = len(confirmed) - settled
             if len(confirmed) < args.batches and open_count < max(10, args.wave // 2):
                 confirmed += plant.confirm_many(min(args.wave, args.batches - len(confirmed)), args.quantity)
-            take_held(server, database, held)
+            soak.take_held(line, held)
             now = time.monotonic()
-            if settled_count != last_settled:
-                progress_at, last_settled = now, settled_count
+            if settled != last_settled:
+                progress_at, last_settled = now, settled
             if now - last_print >= 15:
                 last_print = now
-                faults = sum(simulator.stats().get("faults_injected", {}).values())
+                injected = sum(simulator.stats().get("faults_injected", {}).values())
                 log(
                     "[soak] %5.0fs  confirmed %d  done %d  cancelled %d  held %d  faults %d"
                     % (
@@ -152,10 +76,10 @@ def run(args, log=print):
                         states.get("done", 0),
                         states.get("cancel", 0),
                         len(held),
-                        faults,
+                        injected,
                     )
                 )
-            if len(confirmed) >= args.batches and settled_count == len(confirmed):
+            if len(confirmed) >= args.batches and settled == len(confirmed):
                 break
             if now - progress_at > args.stall_seconds:
                 problems.append(
@@ -165,21 +89,8 @@ def run(args, log=print):
                 break
             time.sleep(1)
         elapsed = time.monotonic() - started
-        # Settling: the last results acknowledged, the queue empty.
-        try:
-            wait_for(lambda: database.sql("SELECT count(*) FROM mo_batch") == "0", 30, 1, "an empty queue")
-        except AssertionError:
-            problems.append(
-                "batches left in the queue: %s"
-                % database.sql("SELECT string_agg(mo_id || ' ' || state, ', ') FROM mo_batch")
-            )
-        try:
-            wait_for(lambda: not unacknowledged_slots(simulator.port), 20, 1, "acknowledged READ slots")
-        except AssertionError:
-            problems.append("READ slots not acknowledged: %s" % unacknowledged_slots(simulator.port))
-        outcome_problems, summary = check_outcome(database, confirmed, simulator)
-        problems += outcome_problems
-        problems += archive_integrity(database, confirmed)
+        settle_problems, summary = soak.settled_line_problems(line, confirmed)
+        problems += settle_problems
         stats = simulator.stats()
         takes = stats.get("takes_by_mo", {})
         if len(takes) != len(confirmed) or summary["takes"] != len(confirmed):
@@ -190,12 +101,11 @@ def run(args, log=print):
         held_in_stock = {p: h for p, h in held.items() if h["reached_stock_while_held"]}
         if held_in_stock:
             problems.append("held batches reached stock: %s" % held_in_stock)
-        errors = server.errors()
+        errors = line.server.errors()
         if errors:
             problems.append("%d ERROR lines in the server log, first: %s" % (len(errors), errors[0]))
-        faults = stats.get("faults_injected", {})
+        injected = stats.get("faults_injected", {})
         figures = {
-            "command": "benchmarks/soak_faults.py " + " ".join(sys.argv[1:]),
             "batches": len(confirmed),
             "done": summary["done"],
             "cancelled": summary["cancel"],
@@ -205,22 +115,14 @@ def run(args, log=print):
             "held": list(held.values()),
             "recipes_taken": summary["takes"],
             "requests_served": stats.get("requests_served", 0),
-            "faults_injected": {kind: faults.get(kind, 0) for kind in FAULT_KINDS},
-            "faults_total": sum(faults.values()),
-            "seconds": round(elapsed, 1),
+            "faults_injected": {kind: injected.get(kind, 0) for kind in FAULT_KINDS},
+            "faults_total": sum(injected.values()),
             "batches_per_minute": round(60.0 * len(confirmed) / elapsed, 1) if elapsed else 0,
-            "options": dict(vars(args)),
-            "problems": problems,
         }
-        return figures, problems
-    finally:
-        if server:
-            server.stop()
-        simulator.stop()
-        database.drop()
+        return soak.add_common_figures(figures, __file__, args, elapsed, problems), problems
 
 
-def report(figures, problems):
+def report(figures, problems, name="soak_faults"):
     survived = "yes" if not problems else "NO"
     rows = [
         ("batches (MOs)", figures["batches"]),
@@ -241,18 +143,8 @@ def report(figures, problems):
         ("batches per minute", figures["batches_per_minute"]),
         ("problems (lost, double, wrong, stuck)", len(problems)),
     ]
-    write_report(figures.get("name", "soak_faults"), "Fault soak", rows, figures)
-    for problem in problems:
-        print("PROBLEM: %s" % problem)
-
-
-def main():
-    args = build_parser().parse_args()
-    figures, problems = run(args)
-    figures["name"] = args.name
-    report(figures, problems)
-    sys.exit(1 if problems else 0)
+    soak.write_report(name, "Fault soak", rows, figures, problems)
 
 
 if __name__ == "__main__":
-    main()
+    soak.main(build_parser, run, report)

@@ -25,27 +25,14 @@ case is not handled.
 Run: .venv/bin/python benchmarks/soak_hostile.py [--cases absurd,both_flags]
 (needs the bench: `make setup` and the template database of `make test`)."""
 
-import argparse
-import os
 import sys
 import time
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.join(ROOT, "scada_plc_bridge"))
+import soak_harness as soak
+from system_harness import Line, check_outcome, wait_for
 
-from system_harness import (  # noqa: E402
-    Database,
-    OdooServer,
-    Plant,
-    check_outcome,
-    reached_stock,
-    wait_for,
-    write_report,
-)
-
-from plclib.memory_map import PLANT_SILOS, READ_AREA_BASE, silo_id_key, slot_address  # noqa: E402
-from plclib.simulator import PlcSimulator  # noqa: E402
+from plclib.memory_map import PLANT_SILOS, READ_AREA_BASE, default_read_layout, silo_id_key, slot_address
+from plclib.simulator import PlcSimulator
 
 QUANTITY = 1000.0  # kg: silo A 600, silo D 350, LQ114 50
 
@@ -56,8 +43,6 @@ def _udint_words(value):
 
 
 def _offset(key):
-    from plclib.memory_map import default_read_layout
-
     return default_read_layout().by_name[key].offset
 
 
@@ -80,6 +65,7 @@ class HostilePlc:
 
     def __init__(self):
         self.sim = PlcSimulator(seed=1).start()
+        self.port = self.sim.port
 
     def take(self, slot, timeout=30):
         """Wait for a new recipe in WRITE slot `slot`, take it, report it running."""
@@ -182,7 +168,8 @@ def batch_state(database, production_id):
     }
 
 
-def run_case(case, server, database, plant, plc, log=print):
+def run_case(case, line, log=print):
+    server, database, plant, plc = line.server, line.database, line.plant, line.plc
     server.rpc(
         "scada.alarm", "action_acknowledge", server.rpc("scada.alarm", "search", [("state", "=", "open")])
     )
@@ -219,7 +206,7 @@ def run_case(case, server, database, plant, plc, log=print):
         "SELECT string_agg(kind || ': ' || replace(reason, E'\\n', ' '), ' | ') FROM scada_alarm"
         " WHERE state = 'open'"
     )
-    stock = reached_stock(database, [ids[0]]).get(ids[0], 0)
+    stock = soak.reached_stock(database, [ids[0]]).get(ids[0], 0)
     result = {
         "case": case,
         "shows": CASES[case],
@@ -280,20 +267,14 @@ def run_case(case, server, database, plant, plc, log=print):
 
 
 def run(cases=None, log=print):
-    cases = cases or list(CASES)
-    plc = HostilePlc()
-    database = Database()
-    server = None
-    try:
-        server = OdooServer(database, "soak-hostile")
-        plant = Plant(server, plc.sim.port, poll_interval=1)
-        results = [run_case(case, server, database, plant, plc, log) for case in cases]
-        return results
-    finally:
-        if server:
-            server.stop()
-        plc.stop()
-        database.drop()
+    with Line(HostilePlc(), "soak-hostile") as line:
+        return [run_case(case, line, log) for case in cases or CASES]
+
+
+def build_parser():
+    parser = soak.argument_parser(__doc__, "soak_hostile")
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated, default all")
+    return parser
 
 
 def report(results, name="soak_hostile"):
@@ -318,19 +299,16 @@ def report(results, name="soak_hostile"):
         ("reached stock", sum(r["reached_stock"] for r in results)),
         ("handled (refused, reasons shown, recovered)", sum(r["handled"] for r in results)),
     ]
-    figures = {"command": "benchmarks/soak_hostile.py " + " ".join(sys.argv[1:]), "cases": results}
+    figures = {"command": soak.command(__file__), "cases": results}
     figures.update(dict(rows))
-    write_report(name, "Hostile PLC data", rows, figures)
+    soak.write_report(name, "Hostile PLC data", rows, figures)
     for r in results:
         if not r["handled"]:
             print("NOT HANDLED: %s: %s" % (r["case"], r))
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated, default all")
-    parser.add_argument("--name", default="soak_hostile")
-    args = parser.parse_args()
+    args = build_parser().parse_args()
     results = run(args.cases.split(","))
     report(results, args.name)
     sys.exit(0 if all(r["handled"] for r in results) else 1)

@@ -2,8 +2,8 @@
 runner, its HTTP, the PLC runner loaded server-wide), the `scada-plc`
 simulator as another, a database of its own cloned from the bench's
 template and the addon installed into it.  Everything on 127.0.0.1.
-Used by tests/test_system_*.py and the benchmarks (benchmarks/soak_*.py
-for the reliability soaks: faults, crashes, hostile PLC data)."""
+Used by tests/test_system_*.py and the benchmarks (the reliability soaks
+add what they share in benchmarks/soak_harness.py)."""
 
 import contextlib
 import json
@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 import xmlrpc.client
@@ -242,6 +241,45 @@ class Plant:
         return {row["id"]: row["state"] for row in rows}
 
 
+class Line(contextlib.AbstractContextManager):
+    """A line of its own: a fresh database, the PLC (`plc`: anything with a
+    `port` and a `stop()`), the real Odoo server on that database and the
+    plant made on it.  `servers` holds every server started on the line (a
+    killed one is followed by the next); close(), or the end of a `with`,
+    stops the last of them and the PLC and drops the database."""
+
+    def __init__(self, plc, name, *server_options, poll_interval=1):
+        self.plc, self.server_options = plc, server_options
+        self.database, self.servers, self.plant = None, [], None
+        try:
+            self.database = Database()
+            self.start_server(name)
+            self.plant = Plant(self.server, plc.port, poll_interval=poll_interval)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def server(self):
+        return self.servers[-1]
+
+    def start_server(self, name):
+        """A new server on the line's database, the plant's calls going to it."""
+        self.servers.append(OdooServer(self.database, name, *self.server_options))
+        if self.plant:
+            self.plant.server = self.server
+
+    def close(self):
+        if self.servers:
+            self.server.stop()
+        self.plc.stop()
+        if self.database:
+            self.database.drop()
+
+    def __exit__(self, *_exc_info):
+        self.close()
+
+
 def check_outcome(database, production_ids, simulator):
     """What must hold after a run, as (problems list, summary dict)."""
     problems = []
@@ -290,130 +328,3 @@ def check_outcome(database, production_ids, simulator):
 
 def settled(plant, production_ids):
     return all(state in ("done", "cancel") for state in plant.states(production_ids).values())
-
-
-# -- the reliability soaks (benchmarks/soak_*.py, tests/test_system_soak.py) -------------
-
-
-def read_slots_of(port, slot_count=10, attempts=20):
-    """The READ slots of a (simulated) PLC, decoded, read over FINS with
-    retries, so that a faulty simulator still answers: [SlotReading]."""
-    sys.path.insert(0, str(ROOT / "scada_plc_bridge"))
-    from plclib import memory_map
-    from plclib.client import FinsClient
-    from plclib.exceptions import PlcError
-
-    layout = memory_map.default_read_layout()
-    error = None
-    for _attempt in range(attempts):
-        try:
-            with FinsClient(port=port, timeout=1.0, retries=3) as client:
-                readings = memory_map.read_all_slots(client, layout, count=slot_count)
-            if all(reading.valid for reading in readings):
-                return readings
-        except PlcError as exc:
-            error = exc
-        time.sleep(0.2)
-    raise AssertionError("could not read the READ slots of port %s: %s" % (port, error))
-
-
-def unacknowledged_slots(port):
-    """READ slots holding a result (finished or failed) not acknowledged."""
-    return [
-        "slot %s: %s (batch %s)" % (reading.slot, reading.fields["mo_id"], reading.fields["batch_no"])
-        for reading in read_slots_of(port)
-        if not reading.is_empty
-        and not reading.fields["status_read_data"]
-        and (reading.fields["status_manufacturing"] or reading.fields["status_operation"])
-    ]
-
-
-def reached_stock(database, production_ids):
-    """Done stock moves (raw or finished) of these MOs: {production id: count}."""
-    if not production_ids:
-        return {}
-    ids = ",".join(str(i) for i in production_ids)
-    rows = database.sql(
-        "SELECT coalesce(raw_material_production_id, production_id), count(*) FROM stock_move"
-        " WHERE state = 'done' AND (raw_material_production_id IN (%s) OR production_id IN (%s))"
-        " GROUP BY 1" % (ids, ids)
-    )
-    return {int(a): int(b) for a, b in (row.split("|") for row in rows.splitlines() if row)}
-
-
-def archive_integrity(database, production_ids):
-    """What the crash soak checks, as a list of problems: no MO done without
-    its history record, no history record without a done or cancelled MO,
-    no batch archived or finished twice, no stock posted twice."""
-    problems = []
-    ids = ",".join(str(i) for i in production_ids)
-    checks = (
-        (
-            "done MO without history",
-            "SELECT p.name FROM mrp_production p WHERE p.id IN (%s) AND p.state = 'done'"
-            " AND NOT EXISTS (SELECT 1 FROM mo_history h WHERE h.production_id = p.id"
-            " AND h.status = 'completed')",
-        ),
-        (
-            "cancelled MO without history",
-            "SELECT p.name FROM mrp_production p WHERE p.id IN (%s) AND p.state = 'cancel'"
-            " AND NOT EXISTS (SELECT 1 FROM mo_history h WHERE h.production_id = p.id)",
-        ),
-        (
-            "history without a done or cancelled MO",
-            "SELECT h.mo_id || ' (' || h.status || ', MO ' || p.state || ')' FROM mo_history h"
-            " JOIN mrp_production p ON p.id = h.production_id WHERE p.id IN (%s)"
-            " AND NOT ((h.status = 'completed' AND p.state = 'done')"
-            " OR (h.status IN ('cancelled', 'failed') AND p.state = 'cancel'))",
-        ),
-        (
-            "MO archived more than once",
-            "SELECT p.name || ' x' || count(h.id) FROM mrp_production p JOIN mo_history h"
-            " ON h.production_id = p.id WHERE p.id IN (%s) GROUP BY p.id HAVING count(h.id) > 1",
-        ),
-        (
-            "queue batch archived more than once",
-            "SELECT h.queue_batch_id || ' x' || count(*) FROM mo_history h WHERE h.production_id IN (%s)"
-            " GROUP BY h.queue_batch_id HAVING count(*) > 1",
-        ),
-        (
-            # Odoo books an overproduction as an extra move: the sum must be the PLC's weight.
-            "finished goods posted other than once",
-            "SELECT p.name || ': ' || coalesce(sum(m.product_qty), 0) || ' kg posted, PLC '"
-            " || h.actual_weight_quantity_finished_goods FROM mrp_production p JOIN mo_history h"
-            " ON h.production_id = p.id AND h.status = 'completed' LEFT JOIN stock_move m"
-            " ON m.production_id = p.id AND m.state = 'done' WHERE p.id IN (%s)"
-            " GROUP BY p.id, h.id HAVING abs(coalesce(sum(m.product_qty), 0)"
-            " - h.actual_weight_quantity_finished_goods) > 0.01",
-        ),
-        (
-            "cancelled MO with stock posted",
-            "SELECT p.name FROM mrp_production p JOIN stock_move m ON (m.production_id = p.id"
-            " OR m.raw_material_production_id = p.id) AND m.state = 'done'"
-            " WHERE p.id IN (%s) AND p.state = 'cancel' GROUP BY p.id",
-        ),
-        (
-            "MO still in the queue and archived",
-            "SELECT b.mo_id FROM mo_batch b JOIN mo_history h ON h.production_id = b.production_id"
-            " WHERE b.production_id IN (%s)",
-        ),
-    )
-    for what, query in checks:
-        rows = [row for row in database.sql(query % ids).splitlines() if row]
-        if rows:
-            problems.append("%s: %s" % (what, ", ".join(rows[:10])))
-    return problems
-
-
-def write_report(name, title, rows, figures):
-    """Print a two-column table and keep the figures as .bench/<name>.json."""
-    width = max([len(str(key)) for key, _value in rows] + [10])
-    print("\n%s" % title)
-    print("%s  %s" % ("-" * width, "-" * 30))
-    for key, value in rows:
-        print("%-*s  %s" % (width, key, value))
-    BENCH.mkdir(parents=True, exist_ok=True)
-    path = BENCH / ("%s.json" % name)
-    path.write_text(json.dumps(figures, indent=2, sort_keys=True, default=str))
-    print("\nfigures written to %s" % path)
-    return path

@@ -13,7 +13,7 @@ import xmlrpc.client
 from xml.parsers.expat import ExpatError
 
 import pytest
-from system_harness import Database, OdooServer, Plant, Simulator, check_outcome, free_port, wait_for
+from system_harness import Database, OdooServer, Plant, Simulator, check_outcome, free_port, settled, wait_for
 
 pytestmark = pytest.mark.system
 
@@ -50,10 +50,6 @@ def start(cleanup, name, *server_options, sim_options=()):
         " ir_model_data WHERE module = 'scada_plc_bridge' AND model = 'ir.cron')"
     )
     return simulator, database, server, plant
-
-
-def settled(plant, production_ids):
-    return all(state in ("done", "cancel") for state in plant.states(production_ids).values())
 
 
 def run_waves(plant, waves, per_wave, every_seconds, settle_seconds=120):

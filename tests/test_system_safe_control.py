@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
 
 from soak_hostile import HostilePlc  # noqa: E402
-from system_harness import Database, OdooServer, Plant, wait_for  # noqa: E402
+from system_harness import Line, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.system
 
@@ -27,18 +27,8 @@ POLL_INTERVAL = 1
 
 @pytest.fixture
 def line():
-    plc = HostilePlc()
-    database = Database()
-    server = None
-    try:
-        server = OdooServer(database, "safe-control")
-        plant = Plant(server, plc.sim.port, poll_interval=POLL_INTERVAL)
-        yield plc, database, server, plant
-    finally:
-        if server:
-            server.stop()
-        plc.stop()
-        database.drop()
+    with Line(HostilePlc(), "safe-control", poll_interval=POLL_INTERVAL) as line:
+        yield line.plc, line.database, line.server, line.plant
 
 
 def batch_of(server, production_id):
