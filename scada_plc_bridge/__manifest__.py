@@ -3,7 +3,7 @@
 {
     "name": "SCADA PLC Bridge (Omron FINS)",
     "summary": "Run manufacturing orders on an Omron PLC batching line over FINS",
-    "version": "14.0.1.0.0",
+    "version": "14.0.1.1.0",
     "category": "Manufacturing",
     "website": "https://github.com/scada-plc-bridge/scada_plc_bridge",
     "author": "scada_plc_bridge contributors",

@@ -3,10 +3,13 @@ from odoo.exceptions import AccessError
 
 # Context key under which the queue may archive a batch; nothing else creates history.
 ARCHIVE_CONTEXT_KEY = "scada_archive_batch"
+# A batch the PLC failed is auto-cancelled: it is archived as cancelled and
+# keeps the PLC's failure (status_operation).  There is no "failed" status.
+HISTORY_STATUSES = [("completed", "Completed"), ("cancelled", "Cancelled")]
 
 
 class MoHistory(models.Model):
-    """The immutable archive of batches: completed, failed or cancelled."""
+    """The immutable archive of batches: completed or cancelled."""
 
     _name = "mo.history"
     _inherit = ["scada.batch.data"]
@@ -15,7 +18,7 @@ class MoHistory(models.Model):
     _rec_name = "mo_id"
 
     status = fields.Selection(
-        [("completed", "Completed"), ("failed", "Failed"), ("cancelled", "Cancelled")],
+        HISTORY_STATUSES,
         required=True,
         readonly=True,
     )
@@ -30,8 +33,8 @@ class MoHistory(models.Model):
 
     @api.model
     def _failure_domain(self):
-        """Batches the PLC failed, whether Odoo archived them as failed or auto-cancelled them."""
-        return ["|", ("status", "=", "failed"), ("status_operation", "=", True)]
+        """Batches the PLC failed (they are auto-cancelled)."""
+        return [("status_operation", "=", True)]
 
     @api.model
     def _failure_count(self, since):

@@ -1,8 +1,7 @@
 from odoo import fields, models, tools
 
+from ..models.mo_history import HISTORY_STATUSES
 from ..models.scada_batch_data import DEFAULT_TOLERANCE_PERCENT, KG_DIGITS, SILOS, TOLERANCE_PARAM
-
-STATUSES = [("completed", "Completed"), ("failed", "Failed"), ("cancelled", "Cancelled")]
 
 
 class ScadaConsumptionReport(models.Model):
@@ -42,7 +41,7 @@ class ScadaConsumptionReport(models.Model):
         readonly=True,
         help="The deviation is within the consumption tolerance of the SCADA settings.",
     )
-    status = fields.Selection(STATUSES, readonly=True)
+    status = fields.Selection(HISTORY_STATUSES, readonly=True)
     status_operation = fields.Boolean(string="PLC Failure", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
 
