@@ -3,11 +3,10 @@ from odoo.tools import html_escape
 from odoo.tools.misc import formatLang
 
 from ..const import KG_DIGITS, PARAM_PREFIX, SETTING_DEFAULTS, SILOS
+from ..rules import TOLERANCE, sql_plant_tz
 
-TOLERANCE_PARAM = PARAM_PREFIX + "health_tolerance_percent"
-DEFAULT_TOLERANCE_PERCENT = SETTING_DEFAULTS["health_tolerance_percent"]
-# Deviation levels: within up to half the tolerance, warning up to the
-# tolerance, outside beyond it (or any consumption that was not planned).
+# Deviation levels (rules.TOLERANCE): within up to half the tolerance, warning
+# up to the tolerance, outside beyond it (or any consumption that was not planned).
 LEVEL_CLASSES = {
     "within": ("o_scada_within", "text-success"),
     "warning": ("o_scada_warning table-warning", "text-warning font-weight-bold"),
@@ -111,27 +110,19 @@ class ScadaBatchData(models.AbstractModel):
             return SETTING_DEFAULTS[key]
 
     @api.model
-    def _tolerance_percent(self):
-        return self._param("health_tolerance_percent")
+    def _tolerance_limit(self):
+        """The limit of rules.TOLERANCE, from the SCADA settings."""
+        return self._param(TOLERANCE.setting)
 
     @api.model
-    def _deviation_level(self, planned, actual, tolerance):
-        """'within' up to half the tolerance, 'warning' up to the tolerance,
-        'outside' beyond it; consumption that was not planned is outside."""
-        if not round(planned, KG_DIGITS[1]):
-            return "outside" if round(actual, KG_DIGITS[1]) else "within"
-        percent = abs(actual - planned) * 100.0 / planned
-        if percent > tolerance:
-            return "outside"
-        if percent > tolerance / 2.0:
-            return "warning"
-        return "within"
-
-    @api.model
-    def _plant_tz(self):
-        """The plant's time zone: the company's, else the administrator's, else UTC."""
-        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
-        return self.env.company.partner_id.tz or (admin and admin.sudo().tz) or "UTC"
+    def _plant_tz(self, company=None):
+        """The plant's time zone (rules.sql_plant_tz, as the consumption view
+        reads it): the company's (default: the current one), else the
+        administrator's, else UTC."""
+        self.env["res.partner"].flush(["tz"])
+        self.env["res.company"].flush(["partner_id"])
+        self.env.cr.execute("SELECT " + sql_plant_tz("%s"), [(company or self.env.company).id])
+        return self.env.cr.fetchone()[0]
 
     def _consumption_is_final(self):
         """Actuals grow while the PLC doses: only a finished or failed batch deviates."""
@@ -155,7 +146,7 @@ class ScadaBatchData(models.AbstractModel):
     def _consumption_lines(self):
         """One dict per silo the recipe uses or the PLC reported, in slot order."""
         self.ensure_one()
-        tolerance = self._tolerance_percent()
+        tolerance = self._tolerance_limit()
         final = self._consumption_is_final()
         materials = self._silo_materials()
         lines = []
@@ -173,7 +164,7 @@ class ScadaBatchData(models.AbstractModel):
                     "actual": actual,
                     "deviation": actual - planned,
                     "percent": (actual - planned) * 100.0 / planned if planned else None,
-                    "level": self._deviation_level(planned, actual, tolerance) if final else "running",
+                    "level": TOLERANCE.level(planned, actual, tolerance) if final else "running",
                 }
             )
         return lines
@@ -219,12 +210,12 @@ class ScadaBatchData(models.AbstractModel):
             )
         if not rows:
             return '<p class="text-muted">%s</p>' % html_escape(_("No silo used."))
-        tolerance = self._tolerance_percent()
+        tolerance = self._tolerance_limit()
         legend = _(
             "Within tolerance: up to %(half)s %%; warning: up to %(tolerance)s %%; outside: beyond it,"
             " or not planned (tolerance in the SCADA settings)."
         ) % {
-            "half": formatLang(env, tolerance / 2.0, digits=1),
+            "half": formatLang(env, tolerance * TOLERANCE.warning_share, digits=1),
             "tolerance": formatLang(env, tolerance, digits=1),
         }
         header = "".join(

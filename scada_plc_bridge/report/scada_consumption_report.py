@@ -1,7 +1,8 @@
 from odoo import fields, models, tools
 
+from ..const import KG_DIGITS, SILOS
 from ..models.mo_history import HISTORY_STATUSES
-from ..models.scada_batch_data import DEFAULT_TOLERANCE_PERCENT, KG_DIGITS, SILOS, TOLERANCE_PARAM
+from ..rules import TOLERANCE, sql_plant_day, sql_plant_tz
 
 
 class ScadaConsumptionReport(models.Model):
@@ -36,14 +37,31 @@ class ScadaConsumptionReport(models.Model):
         group_operator=False,
         help="Deviation against the plan of this batch; empty when nothing was planned.",
     )
+    # Computed, not a column: the tolerance is a setting, read by the settings
+    # reader as the forms read it, and judged by the same rule (rules.TOLERANCE).
     is_within_tolerance = fields.Boolean(
         string="Within Tolerance",
-        readonly=True,
+        compute="_compute_is_within_tolerance",
+        search="_search_is_within_tolerance",
         help="The deviation is within the consumption tolerance of the SCADA settings.",
     )
     status = fields.Selection(HISTORY_STATUSES, readonly=True)
     status_operation = fields.Boolean(string="PLC Failure", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
+
+    def _compute_is_within_tolerance(self):
+        limit = self.env["scada.batch.data"]._tolerance_limit()
+        for row in self:
+            row.is_within_tolerance = TOLERANCE.is_within(row.planned_kg, row.actual_kg, limit)
+
+    def _search_is_within_tolerance(self, operator, value):
+        if operator not in ("=", "!="):
+            raise ValueError("is_within_tolerance supports = and != only, not %r" % operator)
+        within = TOLERANCE.sql_is_within("planned_kg", "actual_kg", "%s")
+        if bool(value) != (operator == "="):
+            within = "NOT (%s)" % within
+        limit = TOLERANCE.limit(self.env["scada.batch.data"]._tolerance_limit())
+        return [("id", "inselect", ("SELECT id FROM %s WHERE %s" % (self._table, within), [limit]))]
 
     def _silo_values(self):
         return ",\n                ".join(
@@ -54,25 +72,13 @@ class ScadaConsumptionReport(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        # The silo tags and columns come from SILOS (constants, not input).
+        # The silo tags and columns come from SILOS, the day from rules (constants, not input).
         query = """
             CREATE OR REPLACE VIEW %(table)s AS (
-            WITH tolerance AS (
-                SELECT COALESCE(
-                    (SELECT value::numeric FROM ir_config_parameter
-                      WHERE key = '%(param)s' AND value ~ '^[0-9]+(\\.[0-9]+)?$'),
-                    %(default)s) AS percent
-            ), admin_tz AS (
-                SELECT p.tz FROM ir_model_data d
-                JOIN res_users u ON u.id = d.res_id
-                JOIN res_partner p ON p.id = u.partner_id
-                WHERE d.module = 'base' AND d.name = 'user_admin' AND d.model = 'res.users'
-            )
             SELECT
                 h.id * 100 + s.seq AS id,
                 h.id AS history_id,
-                (h.date_archived AT TIME ZONE 'UTC' AT TIME ZONE
-                    COALESCE(NULLIF(cp.tz, ''), NULLIF((SELECT tz FROM admin_tz), ''), 'UTC'))::date AS date,
+                %(date)s AS date,
                 h.date_archived,
                 h.plc_id,
                 h.mo_id,
@@ -86,14 +92,10 @@ class ScadaConsumptionReport(models.Model):
                 s.actual - s.planned AS deviation_kg,
                 CASE WHEN s.planned <> 0 THEN (s.actual - s.planned) * 100.0 / s.planned END
                     AS deviation_percent,
-                CASE WHEN s.planned <> 0
-                    THEN abs(s.actual - s.planned) * 100.0 / s.planned <= tolerance.percent
-                    ELSE s.actual = 0 END AS is_within_tolerance,
                 h.status,
                 h.status_operation,
                 h.company_id
             FROM mo_history h
-            CROSS JOIN tolerance
             CROSS JOIN LATERAL (VALUES
                 %(silos)s
             ) AS s (seq, tag, planned, actual)
@@ -104,14 +106,11 @@ class ScadaConsumptionReport(models.Model):
                 WHERE bl.bom_id = mp.bom_id AND bl.scada_silo_id = silo.id
                 ORDER BY bl.sequence, bl.id LIMIT 1
             ) AS line ON TRUE
-            LEFT JOIN res_company c ON c.id = h.company_id
-            LEFT JOIN res_partner cp ON cp.id = c.partner_id
             WHERE s.planned <> 0 OR s.actual <> 0
             )
         """ % {
             "table": self._table,
-            "param": TOLERANCE_PARAM,
-            "default": DEFAULT_TOLERANCE_PERCENT,
+            "date": sql_plant_day("h.date_archived", sql_plant_tz("h.company_id")),
             "silos": self._silo_values(),
         }
         self.env.cr.execute(query)  # pylint: disable=sql-injection

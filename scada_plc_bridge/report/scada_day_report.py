@@ -1,16 +1,13 @@
-from datetime import datetime, time, timedelta
-
-import pytz
 from odoo import _, api, fields, models
 from odoo.tools.misc import format_date, format_datetime, formatLang
 
-from ..models.scada_batch_data import KG_DIGITS
+from ..const import KG_DIGITS
+from ..rules import plant_day, plant_day_bounds
 
 
 def plant_today(env):
     """Today in the plant's time zone."""
-    tz = pytz.timezone(env["scada.batch.data"]._plant_tz())
-    return datetime.now(pytz.utc).astimezone(tz).date()
+    return plant_day(fields.Datetime.now(), env["scada.batch.data"]._plant_tz())
 
 
 class ReportScadaDaySheet(models.AbstractModel):
@@ -19,16 +16,6 @@ class ReportScadaDaySheet(models.AbstractModel):
 
     _name = "report.scada_plc_bridge.report_scada_day_sheet"
     _description = "SCADA day report"
-
-    @api.model
-    def _utc_bounds(self, date_from, date_to, tz_name):
-        """The plant's days [date_from, date_to] as naive UTC datetimes [start, end)."""
-        tz = pytz.timezone(tz_name)
-
-        def utc(day):
-            return tz.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
-
-        return utc(date_from), utc(date_to + timedelta(days=1))
 
     @api.model
     def _kg(self, value, sign=False):
@@ -42,9 +29,9 @@ class ReportScadaDaySheet(models.AbstractModel):
 
     @api.model
     def _sheet(self, plc, date_from, date_to):
-        plant_tz = self.env["scada.batch.data"]._plant_tz()
+        plant_tz = self.env["scada.batch.data"]._plant_tz(plc.company_id)
         reader_tz = self.env.context.get("tz") or self.env.user.tz or plant_tz
-        start, end = self._utc_bounds(date_from, date_to, plant_tz)
+        start, end = plant_day_bounds(date_from, date_to, plant_tz)
         histories = self.env["mo.history"].search(
             [("plc_id", "=", plc.id), ("date_archived", ">=", start), ("date_archived", "<", end)],
             order="date_archived, id",

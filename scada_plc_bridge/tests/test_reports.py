@@ -2,10 +2,13 @@
 history forms' silo table coloured by the tolerance, the day report, and
 figures and addresses as the reader expects them."""
 
+from datetime import date, datetime, timedelta
+
 from lxml import etree
 from odoo.tests import tagged
 
 from ..models.mo_history import ARCHIVE_CONTEXT_KEY
+from ..rules import TOLERANCE, ToleranceRule, exact_kg, plant_day, plant_day_start, sql_plant_day
 from .common import ScadaCase
 
 TOLERANCE_PARAM = "scada_plc_bridge.health_tolerance_percent"
@@ -332,3 +335,115 @@ class TestAddressesAndFigures(ReportCase):
         self.assertEqual(self.env["scada.batch.data"]._plant_tz(), "Asia/Makassar")
         self.env.ref("base.user_admin").tz = False
         self.assertEqual(self.env["scada.batch.data"]._plant_tz(), "UTC")
+
+
+@tagged("post_install", "-at_install")
+class TestOneRuleForFormsAndReport(ReportCase):
+    """The history form's silo table and the consumption report judge the
+    tolerance and cut the plant's day by the same rules (rules.py)."""
+
+    def flags(self, history):
+        """Per silo: (the form says within, the report's row says within, the
+        report's filters keep the row among the within, not the outside)."""
+        Report = self.env["scada.consumption.report"]
+        Report.invalidate_cache()  # the flag is computed: the setting changed
+        mine = [("history_id", "=", history.id)]
+        within = Report.search(mine + [("is_within_tolerance", "=", True)]).mapped("silo_tag")
+        outside = Report.search(mine + [("is_within_tolerance", "!=", True)]).mapped("silo_tag")
+        levels = self.levels(history)
+        return {
+            row.silo_tag: (
+                levels[row.silo_tag] != "outside",
+                row.is_within_tolerance,
+                row.silo_tag in within and row.silo_tag not in outside,
+            )
+            for row in Report.search(mine)
+        }
+
+    def levels(self, history):
+        return {line["tag"]: line["level"] for line in history._consumption_lines()}
+
+    def test_form_and_report_agree_at_the_limit_and_just_above(self):
+        history = self.archived(
+            consumption_silo_d=600.0,
+            actual_consumption_silo_d=660.0,  # 10 %: at the default limit
+            consumption_silo_b=350.0,
+            actual_consumption_silo_b=385.01,  # just above 10 %
+            consumption_lq114=3.1,
+            actual_consumption_lq114=3.41,  # 10 % (in floats 10.000000000000002 %)
+            consumption_silo_a=200.0,
+            actual_consumption_silo_a=225.0,  # 12.5 %
+            consumption_silo_c=100.0,
+            actual_consumption_silo_c=112.51,  # just above 12.5 %
+            consumption_silo_e=100.0,
+            actual_consumption_silo_e=95.0,  # half the default limit: not yet a warning
+        )
+        expected = {
+            "10": {"silo_d": True, "silo_b": False, "lq114": True, "silo_a": False, "silo_c": False},
+            "12.5": {"silo_d": True, "silo_b": True, "lq114": True, "silo_a": True, "silo_c": False},
+        }
+        for setting, within in expected.items():
+            self.env["ir.config_parameter"].sudo().set_param(TOLERANCE_PARAM, setting)
+            within = dict(within, silo_e=True)
+            self.assertEqual(
+                self.flags(history), {tag: (flag, flag, flag) for tag, flag in within.items()}, setting
+            )
+        self.env["ir.config_parameter"].sudo().set_param(TOLERANCE_PARAM, "10")
+        levels = self.levels(history)
+        self.assertEqual((levels["silo_e"], levels["silo_d"]), ("within", "warning"), "warning beyond half")
+
+    def test_every_kind_of_tolerance_rule_means_the_same_in_sql(self):
+        cases = [(100.0, 110.0), (100.0, 110.01), (100.0, 89.99), (3.1, 3.41), (0.0, 0.0), (0.0, 0.01)]
+        for unit in ("percent", "kg"):
+            for inclusive in (True, False):
+                rule = ToleranceRule(TOLERANCE.setting, unit, inclusive, TOLERANCE.warning_share)
+                for limit in (10, 0.31, 12.5):
+                    for planned, actual in cases:
+                        values = {"planned": exact_kg(planned), "actual": exact_kg(actual)}
+                        self.env.cr.execute(
+                            "SELECT " + rule.sql_is_within("%(planned)s", "%(actual)s", "%(limit)s"),
+                            dict(values, limit=rule.limit(limit)),
+                        )
+                        self.assertEqual(
+                            self.env.cr.fetchone()[0],
+                            rule.is_within(planned, actual, limit),
+                            (rule, limit, planned, actual),
+                        )
+
+    def test_the_day_is_cut_at_the_plants_midnight_for_report_and_day_sheet(self):
+        # The plant is in Jakarta (UTC+7): its midnight is 17:00 UTC.
+        before = self.archived(date="2026-03-04 16:59:59")
+        after = self.archived(date="2026-03-04 17:00:00")
+        rows = self.env["scada.consumption.report"].search([("history_id", "in", (before | after).ids)])
+        report_days = {row.history_id: str(row.date) for row in rows}
+        self.assertEqual(report_days, {before: "2026-03-04", after: "2026-03-05"})
+        tz = self.env["scada.batch.data"]._plant_tz()
+        self.assertEqual(tz, "Asia/Jakarta")
+        self.assertEqual({h: str(plant_day(h.date_archived, tz)) for h in before | after}, report_days)
+        sheet = self.env["report.scada_plc_bridge.report_scada_day_sheet"]
+        for day, history in (("2026-03-04", before), ("2026-03-05", after)):
+            values = sheet._get_report_values(self.plc.ids, data={"date_from": day, "date_to": day})
+            self.assertEqual([b["mo"] for b in values["sheets"][0]["batches"]], [history.mo_id], day)
+
+    def test_sql_and_python_cut_the_same_days_across_clock_changes(self):
+        """Havana's clocks change at midnight (2026-03-08 00:00 does not
+        exist, 2026-11-01 00:00 happens twice), Berlin's at night."""
+
+        def sql_day(value, tz):
+            self.env.cr.execute("SELECT " + sql_plant_day("%s::timestamp", "%s"), [value, tz])
+            return self.env.cr.fetchone()[0]
+
+        second = timedelta(seconds=1)
+        for tz, days in (
+            ("America/Havana", ("2026-03-07", "2026-03-08", "2026-03-09", "2026-10-31", "2026-11-01")),
+            ("Europe/Berlin", ("2026-03-29", "2026-03-30", "2026-10-25", "2026-10-26")),
+            ("Asia/Jakarta", ("2026-03-05",)),
+        ):
+            for day in days:
+                day = date.fromisoformat(day)
+                start = plant_day_start(day, tz)
+                for value in (start - second, start, start + second):
+                    self.assertEqual(sql_day(value, tz), plant_day(value, tz), (tz, str(value)))
+                self.assertEqual(plant_day(start, tz), day, tz)
+                self.assertEqual(plant_day(start - second, tz), day - timedelta(days=1), tz)
+        self.assertEqual(plant_day_start(date(2026, 11, 1), "America/Havana"), datetime(2026, 11, 1, 4, 0))

@@ -1,0 +1,138 @@
+"""The rules that the SQL reports and the forms both apply, each written once.
+
+A rule is data here; its Python check (forms, computes) and its SQL
+expression (the consumption view, searches) are both made from that data in
+this module, so the two cannot drift apart.  Nothing here reads a setting:
+callers pass the tolerance they got from the SCADA settings reader.
+
+It sits below the models and the reports (it imports const only)."""
+
+import math
+from collections import namedtuple
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+import pytz
+
+from .const import KG_DIGITS, SETTING_DEFAULTS
+
+
+def exact_kg(value):
+    """A kg figure exactly as the database keeps it (KG_DIGITS decimals, numeric)."""
+    return Decimal("%.*f" % (KG_DIGITS[1], value or 0.0))
+
+
+class ToleranceRule(namedtuple("ToleranceRule", "setting unit inclusive warning_share")):
+    """How far a silo's actual consumption may be from its plan.
+
+    setting: the SCADA setting that holds the limit; unit: "percent" (of the
+    planned kg; consumption that was not planned is then always outside) or
+    "kg"; inclusive: a deviation exactly at the limit is within;
+    warning_share: the share of the limit beyond which a deviation that is
+    within is shown as a warning.  Python and SQL compare the same exact
+    numbers (no division, kg as stored), so they agree at the limit."""
+
+    __slots__ = ()
+
+    def limit(self, value):
+        """The setting's value as an exact number; not a finite number: the default."""
+        if isinstance(value, Decimal):
+            return value
+        value = float(value)
+        return Decimal(repr(value if math.isfinite(value) else float(SETTING_DEFAULTS[self.setting])))
+
+    def is_within(self, planned, actual, limit):
+        """Python: actual (kg) is within the limit of planned (kg)."""
+        planned, actual, limit = exact_kg(planned), exact_kg(actual), self.limit(limit)
+        deviation = abs(actual - planned)
+        if self.unit == "percent":
+            if not planned:
+                return not actual
+            deviation, limit = deviation * 100, limit * abs(planned)
+        return deviation <= limit if self.inclusive else deviation < limit
+
+    def level(self, planned, actual, limit):
+        """'within', 'warning' beyond warning_share of the limit, 'outside' beyond the limit."""
+        limit = self.limit(limit)
+        if not self.is_within(planned, actual, limit):
+            return "outside"
+        if not self.is_within(planned, actual, limit * Decimal(repr(self.warning_share))):
+            return "warning"
+        return "within"
+
+    def sql_is_within(self, planned, actual, limit):
+        """SQL: the same test on the SQL expressions planned and actual (kg,
+        numeric) and limit (used once: it may be a %s placeholder for
+        self.limit(value))."""
+        values = {
+            "planned": planned,
+            "actual": actual,
+            "limit": limit,
+            "op": "<=" if self.inclusive else "<",
+            "deviation": "abs((%s) - (%s))" % (actual, planned),
+        }
+        if self.unit == "percent":
+            return (
+                "CASE WHEN (%(planned)s) <> 0 THEN %(deviation)s * 100 %(op)s (%(limit)s) * abs(%(planned)s)"
+                " ELSE (%(actual)s) = 0 END" % values
+            )
+        return "%(deviation)s %(op)s (%(limit)s)" % values
+
+
+# Within up to the tolerance of the settings, inclusive; a warning beyond half of it.
+TOLERANCE = ToleranceRule(
+    setting="health_tolerance_percent", unit="percent", inclusive=True, warning_share=0.5
+)
+
+# -- the plant's time zone and its days ---------------------------------------
+# Which time zone: the company's, else the administrator's, else this one.
+PLANT_TZ_FALLBACK = "UTC"
+# How a day is cut: a plant's day starts at this local time (midnight) and
+# ends where the next one starts.
+DAY_START = timedelta(0)
+
+
+def sql_plant_tz(company_id):
+    """SQL: the plant's time zone of the company whose id is the SQL
+    expression company_id.  The one spelling of that rule: the consumption
+    view uses it per row, the models run it for a company."""
+    return (
+        "COALESCE("
+        "(SELECT NULLIF(p.tz, '') FROM res_company c JOIN res_partner p ON p.id = c.partner_id"
+        " WHERE c.id = %(company)s), "
+        "(SELECT NULLIF(p.tz, '') FROM ir_model_data d"
+        " JOIN res_users u ON u.id = d.res_id JOIN res_partner p ON p.id = u.partner_id"
+        " WHERE d.module = 'base' AND d.name = 'user_admin' AND d.model = 'res.users'), "
+        "'%(fallback)s')" % {"company": company_id, "fallback": PLANT_TZ_FALLBACK}
+    )
+
+
+def sql_plant_day(utc_timestamp, tz):
+    """SQL: the plant's day (a date) of the naive UTC timestamp expression, in the time zone expression tz."""
+    return "(((%s) AT TIME ZONE 'UTC' AT TIME ZONE (%s)) - interval '%d seconds')::date" % (
+        utc_timestamp,
+        tz,
+        DAY_START.total_seconds(),
+    )
+
+
+def plant_day(utc_value, tz_name):
+    """Python: the plant's day of a naive UTC datetime, in the time zone tz_name."""
+    local = pytz.utc.localize(utc_value).astimezone(pytz.timezone(tz_name)).replace(tzinfo=None)
+    return (local - DAY_START).date()
+
+
+def plant_day_start(day, tz_name):
+    """The first naive UTC instant whose plant_day is day (where a local
+    time is missing or twice there at a clock change, the first that is)."""
+    tz = pytz.timezone(tz_name)
+    local = datetime.combine(day, time.min) + DAY_START
+    starts = sorted(
+        tz.localize(local, is_dst=dst).astimezone(pytz.utc).replace(tzinfo=None) for dst in (True, False)
+    )
+    return next((start for start in starts if plant_day(start, tz_name) == day), starts[-1])
+
+
+def plant_day_bounds(first, last, tz_name):
+    """The plant's days first..last as naive UTC datetimes [start, end)."""
+    return plant_day_start(first, tz_name), plant_day_start(last + timedelta(days=1), tz_name)
