@@ -21,6 +21,7 @@
         "data/mail_activity_data.xml",
         "data/ir_cron_data.xml",
         "wizards/mo_batch_cancel_views.xml",
+        "wizards/scada_plc_slots_views.xml",
         "wizards/mo_batch_correct_views.xml",
         "wizards/scada_plc_clear_slot_views.xml",
         "report/scada_day_report_templates.xml",

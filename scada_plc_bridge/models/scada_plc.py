@@ -422,7 +422,8 @@ class ScadaPlc(models.Model):
         return self._notify(_("Task 4: %s open problem(s).") % problems)
 
     def action_read_slots(self):
-        """Show the decoded READ slots (no batch is changed)."""
+        """Hand a reading of the READ and WRITE slots to the PLC's poller and
+        show it when it arrives (no batch is changed)."""
         self.ensure_one()
         self._check_manager()
-        return self.env["scada.plc.slots"]._action_show(self)
+        return self.env["scada.plc.slots"]._action_show(self.env["scada.plc.request"]._request(self, "slots"))

@@ -1,3 +1,4 @@
+import json
 import logging
 
 from odoo import _, api, fields, models
@@ -11,6 +12,7 @@ KINDS = [
     ("send", "Send recipes"),
     ("clear_read_slot", "Clear READ slot"),
     ("cancel", "Cancel batches"),
+    ("slots", "Read slots"),
 ]
 
 
@@ -35,6 +37,9 @@ class ScadaPlcRequest(models.Model):
         index=True,
     )
     result = fields.Text()
+    # A "slots" request's reading: {"read": [...], "write": [...]}, each slot
+    # as memory_map.SlotReading.as_dict() (the decoded words as the PLC showed them).
+    slots_data = fields.Text(string="Slots Read", groups="scada_plc_bridge.group_scada_manager")
     date_done = fields.Datetime(string="Carried Out")
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
 
@@ -102,14 +107,18 @@ class ScadaPlcRequest(models.Model):
         return [{"id": r.id, "kind": r.kind, "slot": r.slot, "batch_ids": r.batch_ids.ids} for r in requests]
 
     @api.model
-    def _record_result(self, request_id, state, result):
+    def _record_result(self, request_id, state, result, slots=None):
+        """`slots`: what a "slots" request read (plain data, stored as JSON)."""
         request = self.browse(request_id).exists()
         if not request:
             return
         # Written in the language of the person who pressed the button.
         request = request.with_context(lang=request.create_uid.lang or self.env.lang)
         state, result = request._outcome(state, result)
-        request.write({"state": state, "result": result, "date_done": fields.Datetime.now()})
+        values = {"state": state, "result": result, "date_done": fields.Datetime.now()}
+        if slots is not None:
+            values["slots_data"] = json.dumps(slots)
+        request.write(values)
         if request.kind == "test":
             if state == "done":
                 request.plc_id._record_contact()
@@ -155,4 +164,6 @@ class ScadaPlcRequest(models.Model):
                 return state, _("%(count)s recipe(s) in the PLC") % {"count": len(self.batch_ids)}
         if self.kind == "read" and state == "done":
             return state, _("read")
+        if self.kind == "slots" and state == "done":
+            return state, _("slots read")
         return state, result

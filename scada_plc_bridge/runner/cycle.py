@@ -324,8 +324,10 @@ class PlcCycle:
         reads and writes; what is left is asked of the PLC here."""
         for request in requests:
             step = "request %s (%s)" % (request["id"], request["kind"])
+            slots = None
             try:
-                result, state = memory_map.clean_text(self._request(plan, client, request, contact)), "done"
+                result, slots = self._request(plan, client, request, contact)
+                result, state = memory_map.clean_text(result), "done"
             except (PlcError, RequestRefused) as error:
                 result, state = _reason(error), "failed"
             except Exception as error:  # a bug or a refusal of Odoo: this request fails, the others go on
@@ -339,6 +341,7 @@ class PlcCycle:
                 request["id"],
                 state,
                 result,
+                slots,
                 code=plan["code"],
             )
             if not ok and state == "done":
@@ -355,6 +358,8 @@ class PlcCycle:
                 )
 
     def _request(self, plan, client, request, contact):
+        """(result, slots): what the request did, in words, and for a
+        "slots" request the slots it read (None for the other kinds)."""
         kind = request["kind"]
         if client is None:
             raise RequestRefused(plan["error"])
@@ -365,12 +370,20 @@ class PlcCycle:
             )
         if kind == "test":
             data, status = client.controller_data_read(), client.controller_status_read()
-            return "%s %s, mode %s" % (data["model"], data["version"], status["mode"])
+            return "%s %s, mode %s" % (data["model"], data["version"], status["mode"]), None
+        if kind == "slots":
+            # Read now, after what the cycle wrote: the slots as the PLC shows them.
+            geometry = plan["geometry"]
+            slots = {
+                area: [reading.as_dict() for reading in geometry.read_all(client, area)]
+                for area in memory_map.AREAS
+            }
+            return "slots read", slots
         if kind == "clear_read_slot":
             reading = plan["geometry"].read_slot(client, "read", request["slot"])
             identity = handshake.slot_identity(reading.fields)
             acknowledged = handshake.acknowledge_read(client, plan["geometry"], request["slot"], identity)
-            return "acknowledged" if acknowledged else "empty"
+            return ("acknowledged" if acknowledged else "empty"), None
         if not contact:
             raise PlcError(plan["error"] or "no contact with the PLC")
-        return "ok"  # read, send: done by the cycle
+        return "ok", None  # read, send: done by the cycle

@@ -16,3 +16,4 @@ from . import test_safe_control
 from . import test_settings
 from . import test_reports
 from . import test_plc_input_safety
+from . import test_read_slots

@@ -289,46 +289,6 @@ class TestAddressesAndFigures(ReportCase):
         self.assertIn("High word first", dict(fields["word_order"]["selection"]).values())
         self.assertIn("High byte first", dict(fields["byte_order"]["selection"]).values())
 
-    def test_slots_view_numbers_in_the_readers_language(self):
-        self.confirmed_mo(1000)
-        batch = self.queue()
-        self.report(batch, actual_weight_quantity_finished_goods=1234.5)
-        action = self.env["scada.plc.slots"].with_context(lang="id_ID")._action_show(self.plc)
-        html = self.env["scada.plc.slots"].browse(action["res_id"]).slots_html
-        self.assertIn("1.234,50", html)
-
-    def test_slots_view_keeps_no_markup_of_the_plc(self):
-        """The slots field is sanitized HTML: markup in the PLC's text comes
-        back as text, whatever is stored comes back without scripts, and
-        the table still renders with its classes."""
-        self.confirmed_mo(1000)
-        batch = self.queue()
-        self.report(batch, finished_goods="<img src=x>")
-        action = self.env["scada.plc.slots"]._action_show(self.plc)
-        html = self.env["scada.plc.slots"].browse(action["res_id"]).slots_html
-        self.assertNotIn("<img", html)
-        self.assertIn("&lt;img src=x&gt;", html)
-        self.assertIn(batch.plc_ref, html)
-        for markup in (
-            '<table class="table table-sm">',
-            "<th>",
-            '<th class="text-right">',
-            '<td class="text-right">',
-        ):
-            self.assertIn(markup, html)
-        self.assertEqual(html.count("<tr"), 1 + self.plc.slot_count)
-        stored = self.env["scada.plc.slots"].create(
-            {
-                "plc_id": self.plc.id,
-                "slots_html": "<table class='table'><tr class='table-danger'>"
-                "<td><img src=x onerror=alert(1)><script>alert(2)</script>MO/1</td></tr></table>",
-            }
-        )
-        self.assertNotIn("onerror", stored.slots_html)
-        self.assertNotIn("<script", stored.slots_html)
-        self.assertIn('<tr class="table-danger">', stored.slots_html)
-        self.assertIn("MO/1", stored.slots_html)
-
     def test_plant_time_zone_falls_back_to_the_administrator(self):
         self.env.company.partner_id.tz = False
         self.env.ref("base.user_admin").tz = "Asia/Makassar"
