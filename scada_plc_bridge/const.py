@@ -18,6 +18,10 @@ PLC_BATCH_WORD_MODULO = 32768  # the BATCH word is a 16-bit INT; Odoo keeps the 
 # First key of the PostgreSQL advisory lock that marks "this PLC is being
 # polled": held by a runner (session lock) or by a cron's cycle (xact lock).
 POLL_LOCK_NAMESPACE = 1397901645  # "SCAD" as an int4
+# The PostgreSQL NOTIFY channel that wakes the runners: database triggers
+# send "request:<plc id>" (a request row inserted) and "plc:<plc id>" (a
+# PLC's configuration changed); a runner that stops sends "released".
+RUNNER_CHANNEL = "scada_plc_runner"
 
 PARAM_PREFIX = "scada_plc_bridge."
 # The bus channel on which the runtime tells open boards what changed.

@@ -4,6 +4,8 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..const import RUNNER_CHANNEL
+
 _logger = logging.getLogger(__name__)
 
 KINDS = [
@@ -42,6 +44,58 @@ class ScadaPlcRequest(models.Model):
     slots_data = fields.Text(string="Slots Read", groups="scada_plc_bridge.group_scada_manager")
     date_done = fields.Datetime(string="Carried Out")
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
+
+    def init(self):
+        """The triggers that wake the runners (LISTEN on RUNNER_CHANNEL), as
+        OCA queue_job's do: whatever inserts a request or changes what a
+        runner reads of a PLC (the ORM, SQL, another server), the NOTIFY is
+        delivered when that transaction commits.  Runtime writes to a PLC
+        (state, last contact) change none of these columns and wake nobody."""
+        self.env.cr.execute(
+            """
+            CREATE OR REPLACE FUNCTION scada_plc_runner_notify() RETURNS trigger AS $$
+            DECLARE
+                changed record;
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    changed := OLD;
+                ELSE
+                    changed := NEW;
+                END IF;
+                IF TG_TABLE_NAME = 'scada_plc_request' THEN
+                    PERFORM pg_notify(%(channel)s, 'request:' || changed.plc_id);
+                ELSIF TG_TABLE_NAME = 'scada_plc' THEN
+                    PERFORM pg_notify(%(channel)s, 'plc:' || changed.id);
+                ELSE
+                    PERFORM pg_notify(%(channel)s, 'plc:' || changed.plc_id);
+                END IF;
+                RETURN NULL;
+            END;
+            $$ LANGUAGE plpgsql;
+            DROP TRIGGER IF EXISTS scada_plc_runner_notify ON scada_plc_request;
+            CREATE TRIGGER scada_plc_runner_notify AFTER INSERT ON scada_plc_request
+                FOR EACH ROW EXECUTE PROCEDURE scada_plc_runner_notify();
+            DROP TRIGGER IF EXISTS scada_plc_runner_notify ON scada_plc;
+            CREATE TRIGGER scada_plc_runner_notify AFTER INSERT OR DELETE ON scada_plc
+                FOR EACH ROW EXECUTE PROCEDURE scada_plc_runner_notify();
+            DROP TRIGGER IF EXISTS scada_plc_runner_notify_config ON scada_plc;
+            CREATE TRIGGER scada_plc_runner_notify_config AFTER UPDATE ON scada_plc
+                FOR EACH ROW WHEN ((
+                    OLD.active, OLD.poll_interval, OLD.code, OLD.host, OLD.port, OLD.protocol,
+                    OLD.plc_node, OLD.client_node, OLD.timeout, OLD.read_retries, OLD.slot_count,
+                    OLD.slot_stride, OLD.read_area_base, OLD.write_area_base
+                ) IS DISTINCT FROM (
+                    NEW.active, NEW.poll_interval, NEW.code, NEW.host, NEW.port, NEW.protocol,
+                    NEW.plc_node, NEW.client_node, NEW.timeout, NEW.read_retries, NEW.slot_count,
+                    NEW.slot_stride, NEW.read_area_base, NEW.write_area_base
+                ))
+                EXECUTE PROCEDURE scada_plc_runner_notify();
+            DROP TRIGGER IF EXISTS scada_plc_runner_notify ON scada_memory_map;
+            CREATE TRIGGER scada_plc_runner_notify AFTER INSERT OR UPDATE OR DELETE ON scada_memory_map
+                FOR EACH ROW EXECUTE PROCEDURE scada_plc_runner_notify();
+            """,
+            {"channel": RUNNER_CHANNEL},
+        )
 
     @api.model
     def _check_slot_of(self, plc, slot):

@@ -14,12 +14,12 @@ import odoo
 from odoo.service import server
 from odoo.tools import config
 
-from .runner import PASS_SECONDS, PlcRunner
+from .runner import PlcRunner
 
 _logger = logging.getLogger(__name__)
 
 ADDON = "scada_plc_bridge"
-WORKER_PASS_SECONDS = 1.0  # one prefork work unit: then Odoo checks the worker's limits
+WORKER_PASS_SECONDS = 1.0  # one prefork work unit at most: then Odoo checks the worker's limits
 
 
 def runner_enabled():
@@ -39,7 +39,8 @@ class PlcRunnerThread(threading.Thread):
 
 
 class WorkerPlcRunner(server.Worker):
-    """The runner as a prefork worker: each work unit is a second of passes,
+    """The runner as a prefork worker: each work unit is at most a second
+    of passes and waits (the runner sleeps until it has something to do),
     so Odoo's worker loop checks memory and CPU limits between them and the
     watchdog sees it alive."""
 
@@ -62,7 +63,7 @@ class WorkerPlcRunner(server.Worker):
         until = time.monotonic() + WORKER_PASS_SECONDS
         while self.alive and time.monotonic() < until:
             self.runner.run_once()
-            time.sleep(PASS_SECONDS)
+            self.runner.wait(max_seconds=until - time.monotonic())
 
     def stop(self):
         if self.runner is not None:
