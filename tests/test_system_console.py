@@ -276,6 +276,15 @@ class Console:
             time.sleep(0.3)
         return []
 
+    def archived_form_problems(self, mo_name):
+        """The open form of `mo_name`'s batch, archived under the operator's
+        eyes: an error dialog it shows within 4 s, as a problem (and closed)."""
+        dialogs = self.error_dialogs_within(4)
+        if not dialogs:
+            return []
+        self.close_dialogs()
+        return ["the open form of %s, archived meanwhile, shows: %s" % (mo_name, dialogs)]
+
     def close_dialogs(self):
         self.browser.evaluate(
             "document.querySelectorAll('.modal .modal-footer .btn-primary').forEach((b) => b.click())"
@@ -485,10 +494,7 @@ def test_c_send_to_plc_returns_at_once_and_the_plc_takes_the_recipe_once(console
     assert console.takes(plc_ref) == 1, console.simulator.stats().get("takes_by_mo")
     assert len(console.send_requests()) == 3
     # The open form of the batch, archived under the operator's eyes.
-    dialogs = console.error_dialogs_within(4)
-    if dialogs:
-        problems.append("the open form of %s, archived meanwhile, shows: %s" % (name, dialogs))
-        console.close_dialogs()
+    problems += console.archived_form_problems(name)
     console.assert_not_reloaded()
     assert not problems, problems
 
@@ -574,10 +580,7 @@ def test_e_cancel_of_a_running_batch_waits_for_the_plc_and_books_its_consumption
     assert "Dibatalkan saat berjalan (test)" in (history["notes"] or ""), history
     assert console.takes(plc_ref) == 1
     # The form stayed open while the batch was archived under it.
-    dialogs = console.error_dialogs_within(4)
-    if dialogs:
-        problems.append("the open form of %s, archived meanwhile, shows: %s" % (name, dialogs))
-        console.close_dialogs()
+    problems += console.archived_form_problems(name)
     console.assert_not_reloaded()
     assert not problems, problems
 
