@@ -22,7 +22,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "scada_plc_bridge"))
 
-from system_harness import BENCH, Database, OdooServer, Plant, wait_for  # noqa: E402
+from system_harness import BENCH, Line, wait_for  # noqa: E402
 
 from plclib.memory_map import PLANT_SILOS, silo_id_key  # noqa: E402
 from plclib.simulator import PlcSimulator  # noqa: E402
@@ -75,31 +75,21 @@ def main():
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--poll-interval", type=int, default=2)
     args = parser.parse_args()
-    simulator = PlcSimulator(seed=1).start()
-    database = Database()
-    server = None
-    try:
-        server = OdooServer(database, "bench-latency")
-        plant = Plant(server, simulator.port, poll_interval=args.poll_interval)
-        connection = connect(database.name)
+    with Line(PlcSimulator(seed=1).start(), "bench-latency", poll_interval=args.poll_interval) as line:
+        connection = connect(line.database.name)
         connection.autocommit = True
         cursor = connection.cursor()
         figures = {"poll_interval_s": args.poll_interval, "trials": args.trials}
         for kind, fail in (("finish", False), ("cancel", True)):
-            times = [trial(simulator, plant, cursor, fail) for _ in range(args.trials)]
+            times = [trial(line.plc, line.plant, cursor, fail) for _ in range(args.trials)]
             figures[kind + "_median_s"] = round(statistics.median(times), 3)
             figures[kind + "_worst_s"] = round(max(times), 3)
             figures[kind + "_worst_over_target"] = round(max(times) / (args.poll_interval + 2), 3)
         connection.close()
-        print("%-28s %s" % ("figure", "value"))
-        for key, value in figures.items():
-            print("%-28s %s" % (key, value))
-        (BENCH / "bench_latency.json").write_text(json.dumps(figures, indent=2))
-    finally:
-        if server:
-            server.stop()
-        simulator.stop()
-        database.drop()
+    print("%-28s %s" % ("figure", "value"))
+    for key, value in figures.items():
+        print("%-28s %s" % (key, value))
+    (BENCH / "bench_latency.json").write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":
