@@ -19,6 +19,8 @@ decode_and_validate() reports such a field as "not printable text", naming
 each byte and its position.  Only printable text round-trips through
 encode()."""
 
+import datetime
+import hashlib
 import math
 import struct
 from collections import namedtuple
@@ -543,3 +545,363 @@ def default_read_layout():
 
 def default_write_layout():
     return SlotLayout(default_write_fields())
+
+
+# --- BCD ----------------------------------------------------------------------
+# The PLC's clock values are BCD: one decimal digit per nibble, 0x2026 is
+# 2026.  The year takes 4 digits (one word), month..second 2 digits each
+# (the word's high byte 0).  A nibble above 9 is refused, never guessed.
+
+
+def decode_bcd(word, digits=4, label="BCD word"):
+    """The number BCD `word` holds (0x2026 -> 2026, with digits=2 0x0023 ->
+    23); PlcValueError for a nibble above 9 or more than `digits` digits."""
+    if isinstance(word, bool) or not isinstance(word, int) or not 0 <= word <= 0xFFFF:
+        raise PlcValueError("%s: %r is not a PLC word (0..65535)" % (label, word))
+    if word >> (4 * digits):
+        raise PlcValueError("%s: 0x%04X holds more than %d BCD digits" % (label, word, digits))
+    text = "%0*X" % (digits, word)
+    bad = [char for char in text if char not in "0123456789"]
+    if bad:
+        raise PlcValueError(
+            "%s: 0x%04X is not BCD (nibble %s is not a decimal digit)" % (label, word, bad[0])
+        )
+    return int(text)
+
+
+def encode_bcd(value, digits=4, label="BCD word"):
+    """The BCD word of `value` (2026 -> 0x2026); PlcValueError outside
+    0..10**digits - 1 or for a value that is not a whole number."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**digits:
+        raise PlcValueError("%s: %r is not a whole number 0..%d" % (label, value, 10**digits - 1))
+    return int(str(value), 16)
+
+
+TIMESTAMP_FIELDS = ("year", "month", "day", "hour", "minute", "second")
+# field -> (BCD digits, lowest, highest); years outside 2000..2099 are a
+# PLC clock that was never set (or garbage), not a date to record.
+TIMESTAMP_RULES = {
+    "year": (4, 2000, 2099),
+    "month": (2, 1, 12),
+    "day": (2, 1, 31),
+    "hour": (2, 0, 23),
+    "minute": (2, 0, 59),
+    "second": (2, 0, 59),
+}
+
+
+def bcd_datetime(year, month, day, hour, minute, second):
+    """The naive datetime (the PLC's local time) of six raw BCD words, e.g.
+    (0x2026, 0x02, 0x23, 0x20, 0x22, 0x35) -> 2026-02-23 20:22:35.
+    PlcValueError for a bad nibble, a value out of its range (month 13, day
+    32, hour 24) or a day the month lacks (Feb 30): never a wrong date."""
+    parts = {}
+    for name, word in zip(TIMESTAMP_FIELDS, (year, month, day, hour, minute, second)):
+        digits, lowest, highest = TIMESTAMP_RULES[name]
+        value = decode_bcd(word, digits, name)
+        if not lowest <= value <= highest:
+            raise PlcValueError(
+                "%s: %d (BCD 0x%04X) is out of range %d..%d" % (name, value, word, lowest, highest)
+            )
+        parts[name] = value
+    try:
+        return datetime.datetime(**parts)
+    except ValueError as error:
+        raise PlcValueError(
+            "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d is not a date" % parts
+            + " (%s)" % error
+        )
+
+
+def encode_bcd_datetime(moment):
+    """{year: word, ..., second: word} of a datetime (the simulator, tests)."""
+    return {
+        name: encode_bcd(getattr(moment, name), TIMESTAMP_RULES[name][0], name) for name in TIMESTAMP_FIELDS
+    }
+
+
+# --- the plant's mailboxes ------------------------------------------------------
+# A mailbox is one event at a time: the PLC writes the body and sets the flag
+# word (status_read_data) to 0 ("new"); the bridge reads it and, once Odoo
+# has committed it, sets the flag to 1 ("read"); only then may the PLC write
+# the next event.  Offsets are from the mailbox's first word.
+FAILURE, WEIGHING = "failure", "weighing"
+MAILBOX_AREAS = (FAILURE, WEIGHING)
+FAILURE_MAILBOX_BASE = 8000  # D8000-D8022
+WEIGHING_MAILBOX_BASE = 9000  # D9000-D9013
+MAILBOX_NEW, MAILBOX_READ = 0, 1
+# field -> the data types it may have, per mailbox: missing ones are refused.
+_COUNTS = (INT, UINT, DINT, UDINT)
+MAILBOX_REQUIRED = {
+    FAILURE: dict(
+        {"equipment_code": (ASCII,), "info": (ASCII,), HANDSHAKE_FIELD: (BOOL,)},
+        **dict.fromkeys(TIMESTAMP_FIELDS, (BCD,)),
+    ),
+    WEIGHING: {
+        "batch_no": (INT, UINT),
+        "mo_id": (ASCII,),
+        "product_id": _COUNTS,
+        "quantity": _COUNTS + (REAL,),
+        HANDSHAKE_FIELD: (BOOL,),
+    },
+}
+
+
+def default_failure_fields():
+    """The plant's equipment-failure mailbox, D8000-D8022."""
+    return (
+        [
+            FieldSpec("equipment_code", 0, ASCII, 8, label="equipment_code"),
+            FieldSpec("info", 8, ASCII, 8, label="INFO"),
+        ]
+        + [
+            FieldSpec(
+                name,
+                16 + index,
+                BCD,
+                min_value=TIMESTAMP_RULES[name][1],
+                max_value=TIMESTAMP_RULES[name][2],
+                label=name.capitalize(),
+            )
+            for index, name in enumerate(TIMESTAMP_FIELDS)
+        ]
+        + [FieldSpec(HANDSHAKE_FIELD, 22, BOOL, label="status_read_data")]
+    )
+
+
+def default_weighing_fields():
+    """The plant's manual-weighing mailbox, D9000-D9013: quantity in kg
+    (32-bit, high word first, scale 100; signed, so a negative entry reads
+    as negative, not as 42 million kg)."""
+    return [
+        FieldSpec("batch_no", 0, INT, min_value=0, label="BATCH"),
+        FieldSpec("mo_id", 1, ASCII, 8, label="NO-MO"),
+        FieldSpec("product_id", 9, UDINT, label="product"),
+        FieldSpec("quantity", 11, DINT, scale=100, min_value=0, max_value=MAX_MATERIAL_KG, label="quantity"),
+        FieldSpec(HANDSHAKE_FIELD, 13, BOOL, label="status_read_data"),
+    ]
+
+
+def default_failure_layout():
+    return SlotLayout(default_failure_fields(), id_field="equipment_code")
+
+
+def default_weighing_layout():
+    return SlotLayout(default_weighing_fields())
+
+
+def _field_list(fields):
+    return list(fields.fields) if isinstance(fields, SlotLayout) else list(fields)
+
+
+def mailbox_problems(area, fields, base, geometry=None, others=()):
+    """Why a mailbox's settings cannot work, as sentences (empty: they can):
+    `fields` (FieldSpecs or a SlotLayout) with a name twice, fields sharing
+    words, a required field missing or of the wrong type (MAILBOX_REQUIRED),
+    the mailbox outside DM, sharing DM words with the slot areas of
+    `geometry` (a SlotGeometry) or with one of `others` (Mailboxes)."""
+    if area not in MAILBOX_AREAS:
+        return ["a mailbox is %s, not %r" % (" or ".join(MAILBOX_AREAS), area)]
+    fields = _field_list(fields)
+    problems, names, used = [], set(), {}
+    for spec in sorted(fields, key=lambda spec: spec.offset):
+        if spec.name in names:
+            problems.append("the %s mailbox has field %s twice" % (area, spec.name))
+        names.add(spec.name)
+        for offset in range(spec.offset, spec.offset + spec.length):
+            if offset in used and used[offset] != spec.name:
+                problems.append(
+                    "the %s mailbox's fields %s and %s share D%d (+%d)"
+                    % (area, used[offset], spec.name, base + offset, offset)
+                )
+                break
+            used[offset] = spec.name
+        if spec.offset < 0:
+            problems.append("the %s mailbox's field %s has a negative offset" % (area, spec.name))
+    by_name = {spec.name: spec for spec in fields}
+    for name, types in MAILBOX_REQUIRED[area].items():
+        spec = by_name.get(name)
+        if spec is None:
+            problems.append("the %s mailbox has no field %s" % (area, name))
+        elif spec.data_type not in types:
+            problems.append(
+                "the %s mailbox's field %s must be %s, not %s"
+                % (area, name, " or ".join(types), spec.data_type)
+            )
+    if not used:
+        return problems
+    first, size = base + min(used), max(used) + 1 - min(used)
+    if first < 0 or first + size > DM_WORDS:
+        problems.append(
+            "the %s mailbox %s lies outside DM (D0-D%d)" % (area, _span(first, size), DM_WORDS - 1)
+        )
+    spans = []
+    if geometry is not None:
+        for slot_area in AREAS:
+            layout, slot_base = geometry.layout(slot_area), geometry.base(slot_area)
+            spans.append(
+                (
+                    "the %s slot area" % slot_area.upper(),
+                    slot_base,
+                    geometry.stride * (geometry.count - 1) + layout.size_words,
+                )
+            )
+    for other in others:
+        if other.area != area:
+            spans.append(("the %s mailbox" % other.area, other.base, other.size_words))
+    for what, other_first, other_size in spans:
+        if first < other_first + other_size and other_first < first + size:
+            problems.append(
+                "the %s mailbox %s shares DM words with %s (%s)"
+                % (area, _span(first, size), what, _span(other_first, other_size))
+            )
+    return problems
+
+
+def content_hash(area, words, flag_offset):
+    """The identity of a mailbox event: SHA-256 (hex) of its area and raw
+    words, the flag word left out (it turns from 0 to 1 when read)."""
+    body = [word for offset, word in enumerate(words) if offset != flag_offset]
+    digest = hashlib.sha256(area.encode("ascii") + b"\x00")
+    digest.update(struct.pack(">%dH" % len(body), *body))
+    return digest.hexdigest()
+
+
+class MailboxEvent:
+    """One mailbox as read: raw `words` (flag included), `flag`, decoded
+    `fields`, `errors` (sentences; empty: valid), `content_hash` (the
+    event's identity) and, for a failure, `timestamp` (naive datetime, the
+    PLC's local time; None when the BCD words are no date: see errors)."""
+
+    def __init__(self, area, base, words, fields, flag_offset, errors, content_hash, timestamp=None):
+        self.area, self.base, self.words, self.fields = area, base, list(words), fields
+        self.flag_offset, self.flag = flag_offset, self.words[flag_offset]
+        self.errors, self.content_hash = list(errors), content_hash
+        self.timestamp = timestamp
+
+    @property
+    def is_new(self):
+        return self.flag == MAILBOX_NEW
+
+    @property
+    def valid(self):
+        return not self.errors
+
+    @property
+    def is_empty(self):
+        """Every word but the flag is 0 (a PLC that never wrote an event)."""
+        return not any(word for offset, word in enumerate(self.words) if offset != self.flag_offset)
+
+    def as_dict(self):
+        """JSON-ready (the timestamp as ISO 8601 text, no time zone)."""
+        return {
+            "area": self.area,
+            "address": "D%d" % self.base,
+            "flag": self.flag,
+            "new": self.is_new,
+            "empty": self.is_empty,
+            "valid": self.valid,
+            "errors": self.errors,
+            "fields": self.fields,
+            "timestamp": self.timestamp.isoformat(sep=" ") if self.timestamp else None,
+            "content_hash": self.content_hash,
+            "words": self.words,
+        }
+
+    def __repr__(self):
+        return "MailboxEvent(%r, flag=%r, valid=%r, %s)" % (
+            self.area,
+            self.flag,
+            self.valid,
+            self.content_hash[:12],
+        )
+
+
+class Mailbox(namedtuple("Mailbox", "area layout base")):
+    """One mailbox of a PLC: "failure" or "weighing", its SlotLayout and its
+    first DM word."""
+
+    __slots__ = ()
+
+    @property
+    def flag_offset(self):
+        spec = self.layout.by_name.get(HANDSHAKE_FIELD)
+        if spec is None:
+            raise PlcValueError("the %s mailbox has no field %s" % (self.area, HANDSHAKE_FIELD))
+        return spec.offset
+
+    @property
+    def flag_address(self):
+        return self.base + self.flag_offset
+
+    @property
+    def size_words(self):
+        return self.layout.size_words
+
+    @property
+    def span(self):
+        return _span(self.base, self.size_words)
+
+    def problems(self, geometry=None, others=()):
+        """mailbox_problems() of this mailbox."""
+        return mailbox_problems(self.area, self.layout, self.base, geometry, others)
+
+    def decode(self, words):
+        """The MailboxEvent of the mailbox's raw `words` (size_words of them)."""
+        words = list(words)
+        fields = self.layout.decode(words)
+        flag_offset = self.flag_offset
+        errors, timestamp = [], None
+        body_blank = not any(word for offset, word in enumerate(words) if offset != flag_offset)
+        skip = set(TIMESTAMP_FIELDS) if self.area == FAILURE else set()
+        if not body_blank:
+            for spec in self.layout.fields:
+                if spec.name in skip:
+                    continue
+                errors.extend(
+                    spec.problems(fields[spec.name], words[spec.offset : spec.offset + spec.length])
+                )
+            if self.area == FAILURE:
+                try:
+                    timestamp = bcd_datetime(
+                        *(words[self.layout.by_name[name].offset] for name in TIMESTAMP_FIELDS)
+                    )
+                except PlcValueError as error:
+                    errors.append("timestamp: %s" % error)
+        elif words[flag_offset] not in (MAILBOX_NEW, MAILBOX_READ):
+            errors.append("%s: flag word holds %r, expected 0 or 1" % (HANDSHAKE_FIELD, words[flag_offset]))
+        return MailboxEvent(
+            self.area,
+            self.base,
+            words,
+            fields,
+            flag_offset,
+            errors,
+            content_hash(self.area, words, flag_offset),
+            timestamp,
+        )
+
+
+def as_mailbox(mailbox, base=None, area=None):
+    """A Mailbox from a Mailbox, or from a SlotLayout and its `base` (the
+    area, unless given, is "failure" when the layout has the timestamp fields)."""
+    if isinstance(mailbox, Mailbox):
+        return mailbox
+    if base is None:
+        raise ValueError("a mailbox layout needs its base (first DM word)")
+    if area is None:
+        area = FAILURE if all(name in mailbox.by_name for name in TIMESTAMP_FIELDS) else WEIGHING
+    return Mailbox(area, mailbox, int(base))
+
+
+def default_failure_mailbox():
+    return Mailbox(FAILURE, default_failure_layout(), FAILURE_MAILBOX_BASE)
+
+
+def default_weighing_mailbox():
+    return Mailbox(WEIGHING, default_weighing_layout(), WEIGHING_MAILBOX_BASE)
+
+
+def default_mailboxes():
+    """(failure mailbox, weighing mailbox) of the plant."""
+    return default_failure_mailbox(), default_weighing_mailbox()
