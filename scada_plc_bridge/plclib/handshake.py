@@ -74,15 +74,15 @@ def _read(client, geometry, area, slot):
     return _Slot(layout, words, geometry.handshake_offset(area))
 
 
-def _write_and_read_back(client, geometry, area, slot, address, words, landed):
-    """Write `words` at DM `address` (in `area` slot `slot`) in one command,
-    then read the slot back; returns (the slot read back, whether the
-    write's reply was lost).  When the reply was lost (timeout, broken
+def _write_and_read_back(client, geometry, area, slot, words, landed, offset=0):
+    """Write `words` into `area` slot `slot` from word `offset` on, in one
+    command, then read the slot back; returns (the slot read back, whether
+    the write's reply was lost).  When the reply was lost (timeout, broken
     reply) the PLC may have executed the write: the slot read back tells,
     and the write's error is raised again unless `landed(slot read back)`
     (or if the slot cannot be read)."""
     try:
-        client.write_words(_dm(address), words)
+        client.write_words(_dm(geometry.address(area, slot) + offset), words)
     except _UNCERTAIN as error:
         try:
             echo = _read(client, geometry, area, slot)
@@ -148,13 +148,7 @@ def write_recipe(client, geometry, slot, values):
         raise PlcSlotBusyError(slot, current.identity)
 
     echo, reply_lost = _write_and_read_back(
-        client,
-        geometry,
-        "write",
-        slot,
-        geometry.write_address(slot),
-        words,
-        lambda echo: _same_recipe(echo.words, words, handshake),
+        client, geometry, "write", slot, words, lambda echo: _same_recipe(echo.words, words, handshake)
     )
     if reply_lost:
         return WriteOutcome(WRITTEN, "%s: written (the reply was lost, the slot shows it)" % batch)
@@ -186,9 +180,9 @@ def acknowledge_read(client, geometry, slot, identity):
         geometry,
         "read",
         slot,
-        geometry.handshake_address("read", slot),
         [1],
         lambda echo: _acknowledged(echo, identity),
+        offset=geometry.handshake_offset("read"),
     )
     return _acknowledged(echo, identity)
 
@@ -224,14 +218,9 @@ def clear_write_slot(client, geometry, slot, identity):
         return TAKEN
 
     # A lost reply with the recipe still there: not executed, its error raised.
+    zeros = [0] * geometry.write_layout.size_words
     echo, _reply_lost = _write_and_read_back(
-        client,
-        geometry,
-        "write",
-        slot,
-        geometry.write_address(slot),
-        [0] * geometry.write_layout.size_words,
-        lambda echo: not echo.shows(identity),
+        client, geometry, "write", slot, zeros, lambda echo: not echo.shows(identity)
     )
     if echo.shows(identity):
         raise PlcHandshakeError(
