@@ -1,7 +1,7 @@
-"""scada-plc: the integrators' command line (simulator, read, write, slot).
+"""scada-plc: the integrators' command line (simulator, read, write, slot, mailbox).
 
 Exit codes: 0 ok, 2 usage, 3 PLC error end code, 4 no (valid) reply within
-the timeout, 5 slot decoded but invalid."""
+the timeout, 5 slot (or mailbox) decoded but invalid."""
 
 import argparse
 import json
@@ -13,10 +13,15 @@ import threading
 
 from .client import DEFAULT_PORT, FinsClient
 from .exceptions import PlcConnectionError, PlcEndCodeError, PlcError, PlcFrameError
+from .handshake import acknowledge_mailbox
 from .memory_map import (
+    FAILURE,
+    MAILBOX_AREAS,
     READ_AREA_BASE,
     WRITE_AREA_BASE,
+    default_failure_mailbox,
     default_read_layout,
+    default_weighing_mailbox,
     default_write_layout,
     read_slot,
 )
@@ -36,6 +41,13 @@ def _rate(text):
     value = float(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("a rate is between 0 and 1: %s" % text)
+    return value
+
+
+def _per_second(text):
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("events per second cannot be negative: %s" % text)
     return value
 
 
@@ -84,6 +96,22 @@ def build_parser():
         metavar="N",
         help="plant mode: the N-th recipe taken fails (repeatable)",
     )
+    sim.add_argument(
+        "--equipment-failure-rate",
+        type=_per_second,
+        default=0.0,
+        metavar="PER_S",
+        help="plant mode: equipment failures (and now and then recoveries) raised per second"
+        " into the failure mailbox D8000-D8022",
+    )
+    sim.add_argument(
+        "--weighing-rate",
+        type=_per_second,
+        default=0.0,
+        metavar="PER_S",
+        help="plant mode: manual weighings for running batches raised per second"
+        " into the weighing mailbox D9000-D9013",
+    )
     sim.add_argument("--seed", type=int, default=None)
     sim.add_argument(
         "--count",
@@ -130,6 +158,14 @@ def build_parser():
     slot.add_argument("--slot", type=int, required=True, choices=range(1, 11), metavar="N")
     slot.add_argument("--area", choices=("read", "write"), default="read")
     slot.add_argument("--json", action="store_true")
+
+    mailbox = sub.add_parser(
+        "mailbox",
+        parents=[connection],
+        help="read one mailbox (failure D8000-D8022, weighing D9000-D9013) as JSON",
+    )
+    mailbox.add_argument("--area", choices=MAILBOX_AREAS, required=True)
+    mailbox.add_argument("--ack", action="store_true", help="set its flag to 1 when it holds a new event")
     return parser
 
 
@@ -147,6 +183,8 @@ def make_simulators(args):
             fail_batch_numbers=args.fail_batch,
             seed=None if args.seed is None else args.seed + index,
             fault_delay=args.fault_delay,
+            equipment_failure_rate=args.equipment_failure_rate,
+            weighing_rate=args.weighing_rate,
         )
         for kind in FAULT_KINDS:
             rate = getattr(args, "fault_rate_" + kind)
@@ -217,6 +255,8 @@ def run_client(args, out):
             client.write_words(args.address, args.words)
             print("wrote %d word(s) at %s" % (len(args.words), args.address.upper()), file=out)
             return EXIT_OK
+        if args.command == "mailbox":
+            return _print_mailbox(client, args, out)
         layout, base = (
             (default_read_layout(), READ_AREA_BASE)
             if args.area == "read"
@@ -231,6 +271,19 @@ def run_client(args, out):
             for error in reading.errors:
                 print("INVALID: %s" % error, file=out)
         return EXIT_OK if reading.valid else EXIT_INVALID_SLOT
+
+
+def _print_mailbox(client, args, out):
+    """The mailbox read in one command, decoded, as one JSON object; with
+    --ack a new event is acknowledged (flag 1).  Exit 5 when it is invalid."""
+    mailbox = default_failure_mailbox() if args.area == FAILURE else default_weighing_mailbox()
+    event = mailbox.decode(client.read_words("D%d" % mailbox.base, mailbox.size_words))
+    result = event.as_dict()
+    result["acknowledged"] = None
+    if args.ack and event.is_new:
+        result["acknowledged"] = acknowledge_mailbox(client, mailbox, event)
+    print(json.dumps(result, sort_keys=True), file=out)
+    return EXIT_OK if event.valid else EXIT_INVALID_SLOT
 
 
 def main(argv=None, out=None, err=None):

@@ -27,6 +27,7 @@ from .exceptions import (
     PlcSlotBusyError,
     PlcValueError,
 )
+from .memory_map import MAILBOX_NEW, MAILBOX_READ, as_mailbox
 
 # batch_no: the PLC's 16-bit BATCH word (the caller reduces batch numbers
 # modulo 32768); mo_ref: the <= 16-character ASCII text of NO-MO.
@@ -229,3 +230,120 @@ def clear_write_slot(client, geometry, slot, identity):
         )
     report = _read(client, geometry, "read", slot)
     return TAKEN if report.shows(identity) else CLEARED
+
+
+# --- mailboxes (equipment failures D8000-D8022, manual weighings D9000-D9013)
+# The PLC writes one event and sets the mailbox's flag word to 0 ("new");
+# the bridge reads it, Odoo commits it, then acknowledge_mailbox() sets the
+# flag to 1 ("read") and the PLC may write the next event.  An event's
+# identity is its content hash (MailboxEvent.content_hash: SHA-256 of its
+# raw words but the flag), so an event read twice (the acknowledgement's
+# reply was lost, Odoo crashed between commit and acknowledgement) is known
+# as the same event.  The Odoo side therefore:
+#
+#   1. stores content_hash on the record, unique per PLC and mailbox;
+#   2. when read_mailbox() returns an event whose hash is already stored,
+#      records nothing and only acknowledges it;
+#   3. otherwise records it (a held-for-review record when event.errors is
+#      not empty: the mailbox must never stay blocked), commits, and only
+#      then calls acknowledge_mailbox().
+#
+# Limit: the mailboxes carry no sequence number, so two events with
+# identical words (the same kg of the same product weighed twice for one
+# batch) are one event to this rule; a failure's timestamp (to the second)
+# keeps failures apart.
+ACKNOWLEDGED, ALREADY_ACKNOWLEDGED, REPLACED = "acknowledged", "already_acknowledged", "replaced"
+
+
+def read_mailbox_flags(client, mailboxes):
+    """{area: flag word} of `mailboxes` (memory_map.Mailbox) from ONE
+    Multiple Memory Area Read (0104), e.g. D8022 and D9013 together."""
+    mailboxes = [as_mailbox(mailbox) for mailbox in mailboxes]
+    words = client.read_multiple([_dm(mailbox.flag_address) for mailbox in mailboxes])
+    return {mailbox.area: word for mailbox, word in zip(mailboxes, words)}
+
+
+def _check_flag(box, flag):
+    if flag not in (MAILBOX_NEW, MAILBOX_READ):
+        raise PlcHandshakeError(
+            "the %s mailbox's flag word D%d holds %r, expected 0 (new) or 1 (read)"
+            % (box.area, box.flag_address, flag)
+        )
+
+
+def read_mailbox(client, mailbox_layout, base=None, flag=None, area=None):
+    """The new event in a mailbox (a MailboxEvent, possibly with errors to
+    record), or None when its flag says 1 (read: nothing new).
+
+    `mailbox_layout` is a memory_map.Mailbox, or a SlotLayout with its
+    `base` (and `area`).  The flag word is read first (one round trip)
+    unless `flag` gives it (from read_mailbox_flags()); the body is read,
+    in one Memory Area Read, only when the flag is 0.  Nothing is written.
+    PlcHandshakeError for a flag other than 0 or 1; PlcError propagates."""
+    box = as_mailbox(mailbox_layout, base, area)
+    if flag is None:
+        flag = client.read_words(_dm(box.flag_address), 1)[0]
+    _check_flag(box, flag)
+    if flag == MAILBOX_READ:
+        return None
+    event = box.decode(client.read_words(_dm(box.base), box.size_words))
+    if event.flag == MAILBOX_READ:
+        return None  # acknowledged between the two reads (by another reader)
+    _check_flag(box, event.flag)
+    return event
+
+
+def poll_mailboxes(client, mailboxes):
+    """{area: MailboxEvent or None} of `mailboxes`: ONE 0104 read of their
+    flags, then one body read per mailbox whose flag says new.  Idle (no
+    new event): one round trip for all of them."""
+    mailboxes = [as_mailbox(mailbox) for mailbox in mailboxes]
+    flags = read_mailbox_flags(client, mailboxes)
+    return {mailbox.area: read_mailbox(client, mailbox, flag=flags[mailbox.area]) for mailbox in mailboxes}
+
+
+def acknowledge_mailbox(client, mailbox_layout, event, base=None, area=None):
+    """Set the mailbox's flag to 1 for `event` (from read_mailbox()); call it
+    only after Odoo has committed the event.  Idempotent by content: the
+    mailbox is read first and the flag written only while it still shows
+    `event` (same content hash) with flag 0, then read back.  Returns
+
+    * "acknowledged": written, and the read-back shows it (or the PLC's
+      next event, which it writes only after an acknowledgement);
+    * "already_acknowledged": the mailbox shows `event` with flag 1;
+    * "replaced": the mailbox shows another event: the PLC moved on, which
+      it does only once `event` was acknowledged; nothing written (another
+      event is never acknowledged unseen).
+
+    A write whose reply was lost is settled by the read-back; its error is
+    raised again when the read-back still shows `event` with flag 0.
+    PlcHandshakeError for a flag other than 0 or 1, or when the read-back
+    shows `event` still unacknowledged; PlcError propagates."""
+    box = as_mailbox(mailbox_layout, base, area)
+
+    def current():
+        return box.decode(client.read_words(_dm(box.base), box.size_words))
+
+    shown = current()
+    if shown.content_hash != event.content_hash:
+        return REPLACED
+    _check_flag(box, shown.flag)
+    if shown.flag == MAILBOX_READ:
+        return ALREADY_ACKNOWLEDGED
+    try:
+        client.write_words(_dm(box.flag_address), [MAILBOX_READ])
+    except _UNCERTAIN as error:
+        try:
+            echo = current()
+        except PlcError:
+            raise error
+        if echo.content_hash != event.content_hash or echo.flag == MAILBOX_READ:
+            return ACKNOWLEDGED
+        raise
+    echo = current()
+    if echo.content_hash == event.content_hash and echo.flag != MAILBOX_READ:
+        raise PlcHandshakeError(
+            "the %s mailbox (%s) still shows flag %r after writing 1 at D%d"
+            % (box.area, box.span, echo.flag, box.flag_address)
+        )
+    return ACKNOWLEDGED

@@ -10,10 +10,12 @@ it finished (or failed) in the matching READ slot.  Faults can be injected
 at a rate each, to test clients against a misbehaving network or PLC.
 
 Split as pymodbus splits its own: `memory` (the data store), `faults`
-(fault injection), `server` (FINS execution and serving) and `plant` (the
-simulated line); the names are imported from here."""
+(fault injection), `server` (FINS execution and serving), `mailboxes`
+(the failure and weighing mailboxes) and `plant` (the simulated line); the
+names are imported from here."""
 
 from .faults import FAULT_KINDS, REFUSE_END_CODE, FaultInjector
+from .mailboxes import PLANT_EQUIPMENT, WEIGHING_PRODUCT_IDS, SimMailbox
 from .memory import DM_WORDS, AddressError, DmMemory
 from .plant import PLANT_TICK_SECONDS, PlantSlot, PlcSimulator
 from .server import FinsServer
@@ -21,12 +23,15 @@ from .server import FinsServer
 __all__ = [
     "DM_WORDS",
     "FAULT_KINDS",
+    "PLANT_EQUIPMENT",
     "PLANT_TICK_SECONDS",
     "REFUSE_END_CODE",
+    "WEIGHING_PRODUCT_IDS",
     "AddressError",
     "DmMemory",
     "FaultInjector",
     "FinsServer",
     "PlantSlot",
     "PlcSimulator",
+    "SimMailbox",
 ]

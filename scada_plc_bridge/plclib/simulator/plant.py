@@ -2,23 +2,39 @@
 and, in plant mode, the batching line's program.  The line takes recipes
 from WRITE slots (handshake word 0), marks them taken, runs each batch for
 `batch_seconds` while consumption grows, then reports it finished (or
-failed) in the matching READ slot."""
+failed) in the matching READ slot.  It also raises equipment failures and
+manual weighings (at a rate each, or by hand) into its two mailboxes."""
 
+import datetime
 import logging
 import time
 
 from ..memory_map import (
     DINT,
+    FAILURE,
     HANDSHAKE_OFFSET,
     PLANT_SILOS,
     READ_AREA_BASE,
     REAL,
     SLOT_COUNT,
+    TIMESTAMP_FIELDS,
     UDINT,
+    WEIGHING,
     WRITE_AREA_BASE,
+    default_mailboxes,
     default_read_layout,
     default_write_layout,
     slot_address,
+)
+from .mailboxes import (
+    FAILURE_INFOS,
+    MOTOR_FAILURE_INFOS,
+    MOTOR_RECOVERY,
+    PLANT_EQUIPMENT,
+    RECOVERY,
+    WEIGHING_PRODUCT_IDS,
+    SimMailbox,
+    is_motor,
 )
 from .server import FinsServer
 
@@ -52,8 +68,20 @@ class PlcSimulator(FinsServer):
         fault_delay=1.0,
         model="CJ2M-CPU31",
         version="02.01",
+        equipment_failure_rate=0.0,
+        weighing_rate=0.0,
     ):
         super().__init__(host, port, protocol, seed, fault_delay, model, version)
+        # plant mode: equipment failures and manual weighings raised per second
+        self.equipment_failure_rate, self.weighing_rate = equipment_failure_rate, weighing_rate
+        self.mailboxes = {
+            mailbox.area: SimMailbox(mailbox, self.memory, self._stats_lock)
+            for mailbox in default_mailboxes()
+        }
+        self._open_failures = {}  # equipment code -> info of its failure not yet recovered
+        self._last_failure_time = None  # the PLC clock of the last failure raised
+        self._last_weighing = None
+        self._last_scan = None
         self.plant, self.batch_seconds, self.failure_rate = plant, batch_seconds, failure_rate
         self.fail_batch_numbers = set(fail_batch_numbers)
         self.recipes_taken = 0
@@ -72,6 +100,8 @@ class PlcSimulator(FinsServer):
         super().start()
         if self.plant:
             self._spawn(self._run_plant)
+        else:
+            self._spawn(self._run_mailboxes)
         return self
 
     # -- bookkeeping, for system tests --------------------------------------
@@ -90,6 +120,9 @@ class PlcSimulator(FinsServer):
                 "faults_injected": dict(self.faults_injected),
                 "finished": self.finished,
                 "failed": self.failed,
+                "mailboxes": {area: mailbox.stats() for area, mailbox in self.mailboxes.items()},
+                "events_raised": sum(mailbox.raised for mailbox in self.mailboxes.values()),
+                "events_acknowledged": sum(mailbox.acknowledged for mailbox in self.mailboxes.values()),
             }
 
     # -- slots, for tests and the demo ------------------------------------
@@ -120,6 +153,92 @@ class PlcSimulator(FinsServer):
         layout = self._layout(area)
         return layout.decode(self.memory.read(self._slot_base(area, slot), layout.size_words))
 
+    # -- mailboxes ------------------------------------------------------------
+    def raise_equipment_failure(self, equipment=None, info=None, when=None):
+        """Queue an equipment-failure event; returns its content hash.
+        Without `equipment`/`info`: a failure of a random equipment, or now
+        and then the recovery (MOTOR_OK, RECOVERED) of one that failed.
+        `when` (naive datetime, the PLC's local time) defaults to the PLC
+        clock, one second past the last failure at least."""
+        with self._scan_lock:
+            if equipment is None:
+                equipment, info = self._random_failure(info)
+            elif info is None:
+                info = FAILURE_INFOS[0]
+            if info in (MOTOR_RECOVERY, RECOVERY):
+                self._open_failures.pop(equipment, None)
+            else:
+                self._open_failures[equipment] = info
+            if when is None:
+                when = datetime.datetime.now().replace(microsecond=0)
+                if self._last_failure_time is not None and when <= self._last_failure_time:
+                    when = self._last_failure_time + datetime.timedelta(seconds=1)
+            self._last_failure_time = when
+            values = {"equipment_code": equipment, "info": info}
+            values.update({name: getattr(when, name) for name in TIMESTAMP_FIELDS})
+            return self.mailboxes[FAILURE].put(values)
+
+    def _random_failure(self, info):
+        with self._random_lock:
+            if info is None and self._open_failures and self._random.random() < 0.3:
+                equipment = self._random.choice(sorted(self._open_failures))
+                return equipment, MOTOR_RECOVERY if is_motor(equipment) else RECOVERY
+            equipment = self._random.choice(PLANT_EQUIPMENT)
+            infos = MOTOR_FAILURE_INFOS if is_motor(equipment) else FAILURE_INFOS
+            return equipment, info or self._random.choice(infos)
+
+    def raise_weighing(self, batch_no=None, mo_id=None, product_id=None, kg=None):
+        """Queue a manual weighing; returns its content hash, or None when no
+        batch runs (without `mo_id`, the batch number and MO of a running
+        slot are taken).  Random product (WEIGHING_PRODUCT_IDS) and kg
+        (0.20..25.00) unless given; a random one never repeats the last
+        weighing's words."""
+        with self._scan_lock:
+            if mo_id is None:
+                running = [slot.recipe for _, slot in sorted(self._plant_slots.items()) if not slot.done]
+                if not running:
+                    return None
+                with self._random_lock:
+                    recipe = self._random.choice(running)
+                batch_no, mo_id = recipe["batch_no"], recipe["mo_id"]
+            with self._random_lock:
+                if product_id is None:
+                    product_id = self._random.choice(WEIGHING_PRODUCT_IDS)
+                random_kg = kg is None
+                if random_kg:
+                    kg = round(self._random.uniform(0.2, 25.0), 2)
+            values = {"batch_no": batch_no or 0, "mo_id": mo_id, "product_id": product_id, "quantity": kg}
+            if random_kg and values == self._last_weighing:
+                values["quantity"] = round(kg + 0.01, 2)
+            self._last_weighing = values
+            return self.mailboxes[WEIGHING].put(values)
+
+    def deliver_mailboxes(self):
+        """Count acknowledged events (flag 1) and write the next queued one
+        into each free mailbox: done by every plant scan (and every 50 ms
+        in plain mode)."""
+        with self._scan_lock:
+            for mailbox in self.mailboxes.values():
+                mailbox.scan()
+
+    def _run_mailboxes(self):
+        while not self._stop.wait(PLANT_TICK_SECONDS):
+            try:
+                self.deliver_mailboxes()
+            except Exception:  # keep serving whatever a test wrote into memory
+                _logger.exception("mailbox scan failed")
+
+    def _raise_random_events(self, now):
+        elapsed = PLANT_TICK_SECONDS if self._last_scan is None else max(0.0, now - self._last_scan)
+        self._last_scan = now
+        with self._random_lock:
+            failure = self._random.random() < self.equipment_failure_rate * elapsed
+            weighing = self._random.random() < self.weighing_rate * elapsed
+        if failure:
+            self.raise_equipment_failure()
+        if weighing:
+            self.raise_weighing()
+
     # -- plant mode ---------------------------------------------------------
     def _run_plant(self):
         while not self._stop.wait(PLANT_TICK_SECONDS):
@@ -148,6 +267,8 @@ class PlcSimulator(FinsServer):
             if running is not None and not running.done:
                 self._advance(slot, running, now)
         self._torn_candidates = self._scan_changes
+        self._raise_random_events(now)
+        self.deliver_mailboxes()
 
     @staticmethod
     def _read_slot_free(report):

@@ -29,6 +29,9 @@ def test_public_names_are_importable_from_the_package():
         "PLANT_TICK_SECONDS": "plant",
         "PlantSlot": "plant",
         "PlcSimulator": "plant",
+        "PLANT_EQUIPMENT": "mailboxes",
+        "WEIGHING_PRODUCT_IDS": "mailboxes",
+        "SimMailbox": "mailboxes",
     }
     assert sorted(simulator.__all__) == sorted(expected)
     for name, module in expected.items():
