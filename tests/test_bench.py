@@ -1,10 +1,12 @@
-"""The bench itself: the addon installs on Odoo 14 with mrp, and the Python
-3.11 fixes (bench/odoo_py311_compat.py) are in force and needed."""
+"""The bench itself: the addon installs on Odoo 14 with mrp, the Python
+3.11 fixes (bench/odoo_py311_compat.py) are in force and needed, and the
+idle benchmark runs."""
 
 import os
 import subprocess
 import sys
 import textwrap
+from unittest import TestCase
 
 from odoo.tests.common import TransactionCase
 from odoo.tools import config
@@ -105,3 +107,22 @@ class TestFixesAreNeeded(TransactionCase):
         )
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("line range", result.stderr)
+
+
+class TestIdleBenchmarkRuns(TestCase):
+    """benchmarks/bench_idle.py, briefly (about 40 s): it sets up, measures
+    and prints its table, goals and idle-poll inventory.  No figure is
+    asserted: a loaded machine makes them what it makes them."""
+
+    def test_bench_idle_smoke_run(self):
+        result = subprocess.run(
+            [sys.executable, "benchmarks/bench_idle.py", "--seconds", "2", "--warm-up", "1"]
+            + ["--trace-seconds", "2"],
+            cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        for line in ("commits_per_s", "fins_round_trips_per_poll", "goals:", "one idle poll"):
+            self.assertIn(line, result.stdout)
