@@ -4,6 +4,9 @@
 * all 10 READ slots as ONE read, against one read per slot (10) and field by
   field (390 reads, the first version of the system this one replaces);
 * one recipe written as ONE command, against field by field (39 writes);
+* an idle poll with the two mailboxes' flags (D8022 failures, D9013
+  weighings): the slot read plus ONE 0104 read of both flags (budget 2
+  round trips), against a read of each flag (3) and of each whole mailbox;
 * one poll against a dead PLC address: bounded by timeout x (retries + 1).
 
 The last column adds LAN_ROUND_TRIP_MS of network per exchange, as on a plant
@@ -19,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scada_plc_bridge"))
 
+from plclib import handshake as hs  # noqa: E402
 from plclib import memory_map as mm  # noqa: E402
 from plclib.client import FinsClient  # noqa: E402
 from plclib.simulator import PlcSimulator  # noqa: E402
@@ -58,6 +62,22 @@ def write_per_field(client, layout, recipe):
             "D%d" % (mm.WRITE_AREA_BASE + spec.offset),
             words[spec.offset : spec.offset + spec.length],
         )
+
+
+def idle_poll_with_flags(client, layout, mailboxes):
+    """What the cycle does when nothing happened: slots + both flags."""
+    mm.read_all_slots(client, layout)
+    return hs.poll_mailboxes(client, mailboxes)
+
+
+def idle_poll_flag_by_flag(client, layout, mailboxes):
+    mm.read_all_slots(client, layout)
+    return [hs.read_mailbox(client, mailbox) for mailbox in mailboxes]
+
+
+def idle_poll_whole_mailboxes(client, layout, mailboxes):
+    mm.read_all_slots(client, layout)
+    return [client.read_words("D%d" % mailbox.base, mailbox.size_words) for mailbox in mailboxes]
 
 
 # Loopback hides the network: on the plant's LAN each FINS exchange costs a
@@ -117,6 +137,21 @@ def main(argv=None):
             *measure(client, lambda: write_per_field(client, write_layout, recipe), args.repeat),
             *base,
         )
+        mailboxes = mm.default_mailboxes()
+        print("Idle poll: 10 READ slots + mailbox flags D8022, D9013 (nothing new; budget 2):")
+        base = measure(client, lambda: idle_poll_with_flags(client, read_layout, mailboxes), args.repeat)
+        row("slots + one 0104 of both flags", *base, *base)
+        row(
+            "slots + one read per flag",
+            *measure(client, lambda: idle_poll_flag_by_flag(client, read_layout, mailboxes), args.repeat),
+            *base,
+        )
+        row(
+            "slots + each whole mailbox",
+            *measure(client, lambda: idle_poll_whole_mailboxes(client, read_layout, mailboxes), args.repeat),
+            *base,
+        )
+        print("  idle poll round trips: %d (budget 2)" % base[0])
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     probe.bind(("127.0.0.1", 0))
     dead_port = probe.getsockname()[1]

@@ -24,6 +24,11 @@ GOLDEN_COMMANDS = [
         commands.MultipleMemoryAreaRead([(0x82, 6076), (0x82, 6176)]),
         "01 04 82 17 BC 00 82 18 20 00",
     ),
+    # The mailbox flags in one exchange: D8022 (1F56) and D9013 (2335).
+    (
+        commands.MultipleMemoryAreaRead([(0x82, 8022), (0x82, 9013)]),
+        "01 04 82 1F 56 00 82 23 35 00",
+    ),
     (commands.ControllerDataRead(), "05 01"),
     (commands.ControllerStatusRead(), "06 01"),
 ]
@@ -192,6 +197,12 @@ GOLDEN_RESPONSES = [
         commands.MultipleMemoryAreaRead([(0x82, 6076), (0x82, 6176)]),
         "01 04 00 00 82 00 01 82 00 00",
         [1, 0],
+    ),
+    # The mailbox flags: D8022 = 0 (a new failure), D9013 = 1 (weighing read).
+    (
+        commands.MultipleMemoryAreaRead([(0x82, 8022), (0x82, 9013)]),
+        "01 04 00 00 82 00 00 82 00 01",
+        [0, 1],
     ),
     # Controller Status Read: RUN status, RUN mode, no errors, no message.
     (

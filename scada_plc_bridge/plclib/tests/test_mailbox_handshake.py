@@ -46,6 +46,21 @@ def test_a_fresh_simulator_shows_both_mailboxes_read(sim):
         assert hs.poll_mailboxes(client, BOXES.values()) == {mm.FAILURE: None, mm.WEIGHING: None}
 
 
+class _Recorder:
+    def __init__(self, words):
+        self.words, self.calls = words, []
+
+    def read_multiple(self, addresses):
+        self.calls.append(list(addresses))
+        return self.words
+
+
+def test_both_flags_in_one_multiple_memory_area_read():
+    recorder = _Recorder([0, 1])
+    assert hs.read_mailbox_flags(recorder, mm.default_mailboxes()) == {mm.FAILURE: 0, mm.WEIGHING: 1}
+    assert recorder.calls == [["D8022", "D9013"]]
+
+
 def test_an_idle_poll_costs_two_round_trips_slots_and_both_flags(sim):
     geometry = mm.SlotGeometry(mm.default_read_layout(), mm.default_write_layout())
     with client_of(sim) as client:
