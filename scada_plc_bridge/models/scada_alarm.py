@@ -7,7 +7,7 @@ KINDS = [
     ("push_parked", "Odoo refuses to finish"),
     ("needs_review", "Held for review"),
     ("plc_silent", "PLC not answering"),
-    ("slot_problem", "Unusable READ slot"),
+    ("slot_problem", "Unreadable result slot"),
     ("mo_refused", "MO the line cannot run"),
     ("batch_stalled", "Batch not advancing"),
 ]
