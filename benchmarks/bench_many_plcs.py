@@ -41,7 +41,7 @@ def main():
     from odoo.addons.scada_plc_bridge.plclib.simulator import PlcSimulator
     from odoo.addons.scada_plc_bridge.runner.cycle import PlcCycle
     from odoo.addons.scada_plc_bridge.runner.runner import DatabasePoller
-    from odoo.addons.scada_plc_bridge.runner.transaction import Transactions
+    from odoo.addons.scada_plc_bridge.transaction import Transactions
 
     simulators = [PlcSimulator(seed=n).start() for n in range(args.live)]
     try:

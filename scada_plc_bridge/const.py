@@ -26,6 +26,8 @@ RUNNER_CHANNEL = "scada_plc_runner"
 PARAM_PREFIX = "scada_plc_bridge."
 # The bus channel on which the runtime tells open boards what changed.
 BOARD_CHANNEL = "scada_plc_bridge.board"
+# Context key under which the queue may archive a batch; nothing else creates history.
+ARCHIVE_CONTEXT_KEY = "scada_archive_batch"
 SETTING_DEFAULTS = {
     "health_stale_minutes": 10,
     "health_tolerance_percent": 10,

@@ -1,5 +1,8 @@
 """Short transactions of their own for the runner and the crons.
 
+Below both the runner and the task code (models and services import it,
+it imports neither).
+
 The task code never commits; whoever calls it chooses how.  The runner and
 the crons run each step in a transaction of its own (`Transactions`), which
 commits at the end and is retried when PostgreSQL reports a conflict with a
@@ -15,21 +18,17 @@ import time
 
 import psycopg2
 from odoo import SUPERUSER_ID, api
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from psycopg2 import errorcodes
 
 _logger = logging.getLogger(__name__)
 
-TRANSIENT_PGCODES = (
-    errorcodes.SERIALIZATION_FAILURE,
-    errorcodes.DEADLOCK_DETECTED,
-    errorcodes.LOCK_NOT_AVAILABLE,
-)
 MAX_ATTEMPTS = 6
 
 
 def is_transient(error):
     """A database conflict worth retrying, not a refusal."""
-    return isinstance(error, psycopg2.OperationalError) and error.pgcode in TRANSIENT_PGCODES
+    return isinstance(error, psycopg2.OperationalError) and error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY
 
 
 class Transactions:

@@ -1,3 +1,4 @@
+from . import scada_field_groups_guard
 from . import scada_batch_data
 from . import scada_plc
 from . import scada_silo

@@ -1,8 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-# Context key under which the queue may archive a batch; nothing else creates history.
-ARCHIVE_CONTEXT_KEY = "scada_archive_batch"
+from ..const import ARCHIVE_CONTEXT_KEY
+
 # A batch the PLC failed is auto-cancelled: it is archived as cancelled and
 # keeps the PLC's failure (status_operation).  There is no "failed" status.
 HISTORY_STATUSES = [("completed", "Completed"), ("cancelled", "Cancelled")]

@@ -79,7 +79,7 @@ class ResConfigSettings(models.TransientModel):
         for name, cron in crons.items():
             values[name] = cron.interval_number * MINUTES_PER_UNIT[cron.interval_type]
         values["scada_scheduler_enabled"] = all(cron.active for cron in crons.values())
-        plc = self.env["scada.task.sync"]._default_plc()
+        plc = self.env["scada.settings"]._default_plc()
         values["scada_batch_limit"] = plc.batch_limit if plc else 10
         return values
 
@@ -93,7 +93,7 @@ class ResConfigSettings(models.TransientModel):
                     "active": self.scada_scheduler_enabled,
                 }
             )
-        plc = self.scada_default_plc_id or self.env["scada.task.sync"]._default_plc()
+        plc = self.scada_default_plc_id or self.env["scada.settings"]._default_plc()
         if plc and self.scada_batch_limit:
             plc.batch_limit = self.scada_batch_limit
         return result

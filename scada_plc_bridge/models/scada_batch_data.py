@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.tools import html_escape
 from odoo.tools.misc import formatLang
 
-from ..const import KG_DIGITS, PARAM_PREFIX, SETTING_DEFAULTS, SILOS
+from ..const import KG_DIGITS, SILOS
 from ..rules import TOLERANCE, sql_plant_tz
 
 # Deviation levels (rules.TOLERANCE): within up to half the tolerance, warning
@@ -101,18 +101,9 @@ class ScadaBatchData(models.AbstractModel):
 
     # -- what a supervisor reads: silos with material, deviation, tolerance --------
     @api.model
-    def _param(self, key):
-        """A SCADA setting (ir.config_parameter), or its default."""
-        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
-        try:
-            return float(value) if value else SETTING_DEFAULTS[key]
-        except ValueError:
-            return SETTING_DEFAULTS[key]
-
-    @api.model
     def _tolerance_limit(self):
         """The limit of rules.TOLERANCE, from the SCADA settings."""
-        return self._param(TOLERANCE.setting)
+        return self.env["scada.settings"]._get(TOLERANCE.setting)
 
     @api.model
     def _plant_tz(self, company=None):

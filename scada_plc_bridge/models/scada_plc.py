@@ -1,13 +1,10 @@
 import logging
-import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..const import BOARD_CHANNEL, SILOS
 from ..plclib import memory_map
-from ..plclib.client import FinsClient
-from ..runner.runner import cycle_plcs_not_polled
 
 _logger = logging.getLogger(__name__)
 
@@ -15,7 +12,7 @@ _logger = logging.getLogger(__name__)
 class ScadaPlc(models.Model):
     _name = "scada.plc"
     _description = "SCADA PLC (production line)"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "scada.field.groups.guard"]
     _order = "sequence, code"
 
     name = fields.Char(required=True, tracking=True)
@@ -145,7 +142,7 @@ class ScadaPlc(models.Model):
     @api.depends("state", "last_contact")
     def _compute_heartbeat(self):
         now = fields.Datetime.now()
-        stale_seconds = 60 * self.env["mo.batch"]._param("health_stale_minutes")
+        stale_seconds = 60 * self.env["scada.settings"]._get("health_stale_minutes")
         for plc in self:
             age = (now - plc.last_contact).total_seconds() if plc.last_contact else None
             if plc.state == "error":
@@ -200,24 +197,7 @@ class ScadaPlc(models.Model):
                 ]
             )
 
-    # -- plclib adapters ---------------------------------------------------
-    def _client_options(self):
-        """FinsClient's arguments (plain data: the runner builds the client
-        outside any transaction)."""
-        self.ensure_one()
-        return {
-            "host": self.host,
-            "port": self.port,
-            "protocol": self.protocol,
-            "timeout": self.timeout,
-            "retries": self.read_retries,
-            "plc_node": self.plc_node,
-            "client_node": self.client_node or None,
-        }
-
-    def _plc_client(self):
-        return FinsClient(**self._client_options())
-
+    # -- plclib adapter ---------------------------------------------------
     def _layout(self, area):
         self.ensure_one()
         rows = self.memory_map_ids.filtered(lambda row: row.area == area)
@@ -233,56 +213,6 @@ class ScadaPlc(models.Model):
                 _("The %(area)s memory map of %(plc)s is inconsistent: %(error)s")
                 % {"area": area, "plc": self.display_name, "error": error}
             )
-
-    # -- connection state, logged once per change ---------------------------
-    def _record_contact(self, warning=None):
-        """Returns True when the PLC's state changed (not only its heartbeat)."""
-        self.ensure_one()
-        now = fields.Datetime.now()
-        if self.state != "connected" or (self.last_error or False) != (warning or False):
-            _logger.info("[TASK 2] %s: connected%s", self.code, " (%s)" % warning if warning else "")
-            self.env["scada.alarm"]._clear("plc_silent", self)
-            self.write({"state": "connected", "last_contact": now, "last_error": warning or False})
-            return True
-        # The heartbeat of every poll: one plain UPDATE, no tracking or chatter machinery.
-        self.env.cr.execute("UPDATE scada_plc SET last_contact = %s WHERE id = %s", (now, self.id))
-        self.invalidate_cache(["last_contact"], self.ids)
-        return False
-
-    def _record_contact_error(self, error):
-        """Returns True when this is news (the PLC was answering, or another error)."""
-        self.ensure_one()
-        message = str(error)
-        if self.state == "error" and self.last_error == message:
-            return False
-        _logger.warning("[TASK 2] %s: %s", self.code, message)
-        if self.state != "error":
-            self.env["scada.alarm"]._raise("plc_silent", self, message)
-        self.write({"state": "error", "last_error": message})
-        return True
-
-    def _record_slot_problems(self, problems):
-        """Returns True when the slots' problems changed."""
-        self.ensure_one()
-        text = "\n".join(problems) or False
-        if (self.slot_problems or False) != text:
-            known = (self.slot_problems or "").split("\n")
-            for problem in problems:
-                _logger.warning("[TASK 2] %s: %s", self.code, problem)
-                if problem not in known:
-                    self.env["scada.alarm"]._raise("slot_problem", self, problem)
-            if not problems:
-                _logger.info("[TASK 2] %s: all slots readable again", self.code)
-                self.env["scada.alarm"]._clear("slot_problem", self)
-            self.write({"slot_problems": text})
-            return True
-        return False
-
-    # -- Task 2 cron: the safety net where no runner polls ----------------------
-    @api.model
-    def _cron_plc_read(self):
-        """One cycle for each active PLC that no runner polls right now."""
-        return cycle_plcs_not_polled(self.env.registry, self.search([]).ids)
 
     # -- buttons -------------------------------------------------------------
     def _notify(self, message, kind="info", sticky=False, close=False):
@@ -320,79 +250,11 @@ class ScadaPlc(models.Model):
         message = dict(extra, type="scada_board", plc_id=self.id, batch_ids=list(batch_ids))
         self.env["bus.bus"].sendone(BOARD_CHANNEL, message)
 
-    def _wake_safety_net(self):
-        """Where no runner polls, the Task 2 cron carries out requests: make
-        it due now (never from inside a cron job: the runner holds that row)."""
-        cron = self.env.ref("scada_plc_bridge.ir_cron_task2_plc_read", raise_if_not_found=False)
-        if cron:
-            self.env.cr.execute(
-                "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') WHERE id IN ("
-                " SELECT id FROM ir_cron WHERE id = %s AND active FOR UPDATE SKIP LOCKED)",
-                (cron.id,),
-            )
-
     def _check_manager(self):
         """Task triggers and PLC commands, checked on the server whatever
         the view shows."""
         if not self.env.su and not self.env.user.has_group("scada_plc_bridge.group_scada_manager"):
             raise AccessError(_("Only SCADA managers may run the tasks or send commands to a PLC."))
-
-    # -- the PLC's address: for managers only, by every route ---------------
-    # Odoo checks a field's groups in read and write, not in domains,
-    # groupings, orderings or exports: those would tell the address too
-    # (FINS has no authentication).
-    @api.model
-    def _check_field_groups(self, specs, domain=()):
-        """Refuse field specs (names, 'port:sum', 'host desc', paths) and
-        domain leaves that name a field of a group the user is not in."""
-        if self.env.su:
-            return
-        names = list(specs) + [
-            leaf[0]
-            for leaf in domain or ()
-            if isinstance(leaf, (list, tuple)) and leaf and isinstance(leaf[0], str)
-        ]
-        hidden = sorted(
-            {
-                name
-                for name in re.findall(r"[A-Za-z_]\w*", " ".join(str(spec) for spec in names if spec))
-                if name in self._fields
-                and self._fields[name].groups
-                and not self.user_has_groups(self._fields[name].groups)
-            }
-        )
-        if hidden:
-            raise AccessError(
-                _("Only SCADA managers may search, group, sort or export a PLC by %s.") % ", ".join(hidden)
-            )
-
-    @api.model
-    def _search(self, args, offset=0, limit=None, order=None, count=False, access_rights_uid=None):
-        # search, search_count, search_read, name_search
-        self._check_field_groups([order], args)
-        return super()._search(
-            args, offset=offset, limit=limit, order=order, count=count, access_rights_uid=access_rights_uid
-        )
-
-    @api.model
-    def _read_group_raw(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
-        groupby = [groupby] if isinstance(groupby, str) else list(groupby or ())
-        if not fields and not self.env.su:
-            # no fields: Odoo aggregates every stored one, the user's only here
-            fields = [
-                name
-                for name, field in self._fields.items()
-                if field.store and (not field.groups or self.user_has_groups(field.groups))
-            ]
-        self._check_field_groups(list(fields or ()) + groupby + [orderby], domain)
-        return super()._read_group_raw(
-            domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy
-        )
-
-    def _export_rows(self, fields, *, _is_toplevel_call=True):
-        # export_data, and exports of another model through a PLC field
-        self._check_field_groups([path[0] for path in fields if path])
-        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
 
     def action_run_task1_sync_mo(self):
         self._check_manager()
@@ -410,7 +272,7 @@ class ScadaPlc(models.Model):
     def action_run_task3_process_completed(self):
         self._check_manager()
         finish = self.env["scada.task.finish"]
-        done, tried = finish._finish_now(finish._finished_batch_ids())
+        done, tried = finish._finish_now(finish._finished_batch_ids(self.ids))
         return self._notify(
             _("Task 3: %(done)s batch(es) finished, %(failed)s refused.")
             % {"done": done, "failed": tried - done}
@@ -418,7 +280,7 @@ class ScadaPlc(models.Model):
 
     def action_run_task4_health(self):
         self._check_manager()
-        problems = self.env["scada.task.health"]._check_health()
+        problems = self.env["scada.task.health"]._check_health(self)
         return self._notify(_("Task 4: %s open problem(s).") % problems)
 
     def action_read_slots(self):

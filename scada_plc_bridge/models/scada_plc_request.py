@@ -125,7 +125,7 @@ class ScadaPlcRequest(models.Model):
                 "slot": slot,
             }
         )
-        plc._wake_safety_net()
+        self.env["scada.runner"]._wake()
         return request
 
     @api.model
@@ -175,9 +175,9 @@ class ScadaPlcRequest(models.Model):
         request.write(values)
         if request.kind == "test":
             if state == "done":
-                request.plc_id._record_contact()
+                self.env["scada.plc.contact"]._record_contact(request.plc_id)
             else:
-                request.plc_id._record_contact_error(result)
+                self.env["scada.plc.contact"]._record_contact_error(request.plc_id, result)
         _logger.info("[TASK 2] %s: request %s %s: %s", request.plc_id.code, request.kind, state, result)
         # The person who pressed the button sees the outcome where they are.
         request.plc_id._notify_board(

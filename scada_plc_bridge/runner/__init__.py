@@ -14,6 +14,7 @@ import odoo
 from odoo.service import server
 from odoo.tools import config
 
+from . import safety_net  # noqa: F401  (the crons' model)
 from .runner import PlcRunner
 
 _logger = logging.getLogger(__name__)

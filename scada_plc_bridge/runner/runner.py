@@ -34,8 +34,8 @@ from odoo import api
 from psycopg2 import sql
 
 from ..const import POLL_LOCK_NAMESPACE, RUNNER_CHANNEL
+from ..transaction import Transactions
 from .cycle import PlcCycle
-from .transaction import Transactions
 
 _logger = logging.getLogger(__name__)
 
@@ -361,18 +361,3 @@ class PlcRunner:
                 os.close(fd)
         _logger.info("[TASK 2] PLC runner stopped")
 
-
-def cycle_plcs_not_polled(registry, plc_ids, method="run"):
-    """The crons' safety net: one cycle (or its write part) for each of these
-    PLCs that no runner polls, each under a transaction-level advisory lock
-    held on a cursor of its own while the cycle runs."""
-    transaction = Transactions(registry)
-    done = []
-    for plc_id in plc_ids:
-        with registry.cursor() as lock_cr:
-            lock_cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (POLL_LOCK_NAMESPACE, plc_id))
-            if not lock_cr.fetchone()[0]:
-                continue  # a runner (or another cron worker) has it
-            getattr(PlcCycle(plc_id, transaction), method)()
-            done.append(plc_id)
-    return done

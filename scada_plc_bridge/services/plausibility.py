@@ -23,12 +23,12 @@ class ScadaPlausibility(models.AbstractModel):
 
     @api.model
     def _limits(self):
-        batches = self.env["mo.batch"]
+        settings = self.env["scada.settings"]
         return {
-            "percent": batches._param("plausibility_deviation_percent"),
-            "kg": batches._param("plausibility_deviation_kg"),
-            "weight_percent": batches._param("plausibility_weight_percent"),
-            "unplanned_kg": batches._param("plausibility_unplanned_kg"),
+            "percent": settings._get("plausibility_deviation_percent"),
+            "kg": settings._get("plausibility_deviation_kg"),
+            "weight_percent": settings._get("plausibility_weight_percent"),
+            "unplanned_kg": settings._get("plausibility_unplanned_kg"),
         }
 
     @api.model

@@ -9,11 +9,13 @@ is retried (the runner's `Transactions`, or Odoo's RPC layer for a button)."""
 
 import logging
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_is_zero
 from odoo.tools.misc import formatLang
 
-from ..const import KG_DIGITS
-from ..runner.transaction import is_transient
+from ..const import ARCHIVE_CONTEXT_KEY, KG_DIGITS, SILOS
+from ..transaction import Transactions, is_transient
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +23,21 @@ _logger = logging.getLogger(__name__)
 class ScadaTaskFinish(models.AbstractModel):
     _name = "scada.task.finish"
     _description = "SCADA Task 3: finish or cancel batches in Odoo"
+
+    @api.model
+    def _cron_process_completed(self):
+        """The Task 3 cron: every finished batch not finished yet (a runner
+        finishes them at once; this catches what a crash or a refusal left),
+        each in a transaction of its own."""
+        transaction = Transactions(self.env.registry)
+        batch_ids = transaction(lambda env: env["scada.task.finish"]._finished_batch_ids())
+        done = sum(
+            bool(transaction(lambda env, batch_id=batch_id: env["scada.task.finish"]._finish_batch(batch_id)))
+            for batch_id in batch_ids
+        )
+        if batch_ids:
+            _logger.info("[TASK 3] %d batch(es) finished in Odoo, %d not", done, len(batch_ids) - done)
+        return done, len(batch_ids) - done
 
     @api.model
     def _lock_finished(self, batch_ids):
@@ -63,11 +80,16 @@ class ScadaTaskFinish(models.AbstractModel):
         return bool(batch) and self._push_to_odoo(batch)
 
     @api.model
-    def _finished_batch_ids(self):
-        self.env["mo.batch"].flush(["status_manufacturing", "status_operation", "push_state", "review_state"])
+    def _finished_batch_ids(self, plc_ids=None):
+        """The batches the PLC finished that wait for Task 3 (of these PLCs only)."""
+        self.env["mo.batch"].flush(
+            ["status_manufacturing", "status_operation", "push_state", "review_state", "plc_id"]
+        )
         self.env.cr.execute(
             "SELECT id FROM mo_batch WHERE status_manufacturing AND status_operation IS NOT TRUE"
-            " AND push_state != 'parked' AND review_state != 'needs_review' ORDER BY id"
+            " AND push_state != 'parked' AND review_state != 'needs_review'"
+            " AND (%s IS NULL OR plc_id = ANY(%s)) ORDER BY id",
+            (plc_ids and list(plc_ids), plc_ids and list(plc_ids)),
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
@@ -77,7 +99,7 @@ class ScadaTaskFinish(models.AbstractModel):
         mo_id, plc, batch_id = batch.mo_id, batch.plc_id, batch.id
         try:
             with self.env.cr.savepoint():
-                batch._finish_production()
+                self._finish_production(batch)
                 # Numbers as the forms beside the note show them (the company's language).
                 note = _("Finished by the PLC; %s kg produced.") % formatLang(
                     self.env, batch.actual_weight_quantity_finished_goods, digits=KG_DIGITS[1]
@@ -88,11 +110,11 @@ class ScadaTaskFinish(models.AbstractModel):
                     note += (
                         "\n" + _("Cancel asked while the PLC ran it, not carried out: %s") % batch.cancel_note
                     )
-                batch._archive("completed", note)
+                self._archive(batch, "completed", note)
         except Exception as error:  # any refusal of Odoo: this batch waits, the others go on
             if is_transient(error):
                 raise
-            batch._record_push_failure(error)
+            self._record_push_failure(batch, error)
             batch.plc_id._notify_board(batch.ids)
             return False
         plc._notify_board([batch_id])
@@ -109,7 +131,7 @@ class ScadaTaskFinish(models.AbstractModel):
         plc = batch.plc_id
         try:
             with self.env.cr.savepoint():
-                done = batch._record_cancel(outcome)
+                done = self._record_cancel(batch, outcome)
         except Exception as error:
             if is_transient(error):
                 raise
@@ -131,7 +153,7 @@ class ScadaTaskFinish(models.AbstractModel):
         mo_id, plc, production, batch_id = batch.mo_id, batch.plc_id, batch.production_id, batch.id
         try:
             with self.env.cr.savepoint():
-                batch._cancel_and_archive(batch._auto_cancel_note(), refuse_done=True)
+                self._cancel_and_archive(batch, self._auto_cancel_note(), refuse_done=True)
                 self.env["scada.alarm"]._raise(
                     "auto_cancel",
                     plc,
@@ -151,3 +173,142 @@ class ScadaTaskFinish(models.AbstractModel):
         plc._notify_board([batch_id], alarm=True)
         _logger.warning("[TASK 2] %s: auto-cancelled (status_operation=1 from the PLC)", mo_id)
         return True
+
+    # -- the MO and the archive ------------------------------------------------
+    @api.model
+    def _auto_cancel_note(self):
+        return _("Auto-cancelled: the PLC reported the batch as failed")
+
+    @api.model
+    def _record_cancel(self, batch, outcome):
+        """The poller's answer to an operator's cancel: the slot was cleared
+        (or never held the recipe), or the PLC took it and runs it."""
+        # A batch the PLC finished or failed is no longer on the line: its
+        # cancel is carried out now (what was dosed is scrapped).
+        if outcome == "taken" and not (batch.status_manufacturing or batch.status_operation):
+            if not batch.cancel_waits_for_plc:
+                batch.write({"cancel_waits_for_plc": True})
+                batch._post_note(
+                    _(
+                        "The PLC is running this batch and cannot be stopped from Odoo: what it reports "
+                        "is recorded, and the batch archived then."
+                    )
+                )
+            return False
+        self._cancel_and_archive(batch, None)
+        return True
+
+    @api.model
+    def _cancel_and_archive(self, batch, notes, refuse_done=False):
+        production = batch.production_id
+        if production.state == "done" and refuse_done:
+            raise UserError(_("Manufacturing order %s is already done.") % production.name)
+        if production.state not in ("done", "cancel"):
+            production.with_context(scada_batch_cancel=True).action_cancel()
+            if production.state != "cancel":
+                raise UserError(_("Odoo did not cancel %s.") % production.name)
+        notes = "\n".join(filter(None, [notes, batch.cancel_note, self._scrap_dosed_material(batch)]))
+        self._archive(batch, "cancelled", notes)
+
+    @api.model
+    def _scrap_dosed_material(self, batch):
+        """What the line dosed into a batch that is cancelled or reset (a PLC
+        failure half-way) left the silos all the same: it is scrapped from the
+        MO's source location, so stock says where it went.  Returns a note."""
+        kg = self.env.ref("uom.product_uom_kgm")
+        production = batch.production_id
+        scraps = self.env["stock.scrap"]
+        for tag, _silo_id, _label in SILOS:
+            dosed = batch["actual_consumption_" + tag]
+            move = production.move_raw_ids.filtered(
+                lambda m, tag=tag: m.bom_line_id.scada_silo_id.tag == tag
+            )[:1]
+            if not dosed or not move:
+                continue
+            scraps |= scraps.create(
+                {
+                    "product_id": move.product_id.id,
+                    "scrap_qty": kg._compute_quantity(dosed, move.product_uom),
+                    "product_uom_id": move.product_uom.id,
+                    "location_id": production.location_src_id.id,
+                    # Not linked to the MO: a done move on a cancelled MO would make it done.
+                    "origin": production.name,
+                    "company_id": production.company_id.id,
+                }
+            )
+        if not scraps:
+            return ""
+        scraps.do_scrap()
+        return _("Dosed material scrapped: %s") % ", ".join(
+            "%s %.2f %s" % (scrap.product_id.display_name, scrap.scrap_qty, scrap.product_uom_id.name)
+            for scrap in scraps
+        )
+
+    @api.model
+    def _archive(self, batches, status, notes):
+        """Move the batches to the history, in the caller's transaction."""
+        history = self.env["mo.history"]
+        for batch in batches:
+            values = dict(batch._batch_data_values(), status=status, notes=notes, queue_batch_id=batch.id)
+            history |= history.with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo().create(values)
+        # Archiving is the queue's own bookkeeping: users who may cancel or
+        # retry a batch need not be allowed to delete batches by hand.
+        batches.sudo().with_context(**{ARCHIVE_CONTEXT_KEY: True}).unlink()
+        return history.with_env(batches.env)
+
+    @api.model
+    def _record_push_failure(self, batch, error):
+        message = _("Odoo refused to finish %(mo)s: %(error)s") % {"mo": batch.mo_id, "error": error}
+        _logger.warning("[TASK 3] %s", message, exc_info=not isinstance(error, UserError))
+        retries = batch.retry_count + 1
+        parked = retries >= self.env["scada.settings"]._get("max_push_retries")
+        if parked:
+            self.env["scada.alarm"]._raise("push_parked", batch.plc_id, message, batch=batch)
+        batch.write(
+            {
+                "push_state": "parked" if parked else "failed",
+                "retry_count": retries,
+                "last_error": message,
+                "date_push_failed": batch.date_push_failed or fields.Datetime.now(),
+            }
+        )
+        batch._post_note(message)
+
+    @api.model
+    def _finish_production(self, batch):
+        """The MO done with the PLC's actuals: the finished weight produced,
+        each silo's dosed kg on its raw move, without the UI's wizards."""
+        production = batch.production_id
+        if production.state in ("done", "cancel"):
+            raise UserError(
+                _("Manufacturing order %(mo)s is already %(state)s.")
+                % {"mo": production.name, "state": production.state}
+            )
+        kg = self.env.ref("uom.product_uom_kgm")
+        produced = kg._compute_quantity(
+            batch.actual_weight_quantity_finished_goods, production.product_uom_id
+        )
+        if float_is_zero(produced, precision_rounding=production.product_uom_id.rounding):
+            raise UserError(_("The PLC reports no finished weight."))
+        production.qty_producing = produced
+        production._set_qty_producing()
+        dosed = set()
+        for move in production.move_raw_ids.filtered(lambda m: m.state not in ("done", "cancel")):
+            silo = move.bom_line_id.scada_silo_id
+            if not silo:
+                quantity = move.product_uom_qty  # not dosed by the line: as planned
+            elif silo.tag in dosed:
+                quantity = 0.0  # a second move of the same silo: already counted
+            else:
+                dosed.add(silo.tag)
+                quantity = kg._compute_quantity(batch["actual_consumption_" + silo.tag], move.product_uom)
+            move.move_line_ids.filtered(lambda line: line.state not in ("done", "cancel")).qty_done = 0
+            move.move_line_ids = move._set_quantity_done_prepare_vals(quantity)
+        result = production.with_context(
+            skip_immediate=True, skip_backorder=True, skip_consumption=True, scada_batch_finish=True
+        ).button_mark_done()
+        if result is not True or production.state != "done":
+            raise UserError(
+                _("Odoo did not mark %(mo)s done (state %(state)s).")
+                % {"mo": production.name, "state": production.state}
+            )

@@ -19,14 +19,16 @@ class ScadaTaskHealth(models.AbstractModel):
     _description = "SCADA Task 4: batch health"
 
     @api.model
-    def _check_health(self):
-        """Returns the number of open problems."""
-        batches = self.env["mo.batch"]
+    def _check_health(self, plcs=None):
+        """The health of the batches (of these PLCs only, when given).
+        Returns the number of open problems."""
+        domain = [("plc_id", "in", plcs.ids)] if plcs is not None else []
+        batches = self.env["mo.batch"].search(domain)
         push_failed_before = fields.Datetime.now() - timedelta(
-            minutes=batches._param("health_push_failed_minutes")
+            minutes=self.env["scada.settings"]._get("health_push_failed_minutes")
         )
         problems = {}
-        for batch in batches.search([]):
+        for batch in batches:
             if batch.is_stale:
                 problems[(batch.id, _("SCADA: no PLC read for too long"))] = _("Last PLC read: %s") % (
                     batch.last_read_age
@@ -40,15 +42,18 @@ class ScadaTaskHealth(models.AbstractModel):
                 and batch.date_push_failed < push_failed_before
             ):
                 problems[(batch.id, _("SCADA: failing to push to Odoo"))] = batch.last_error
-        self._sync_health_activities(problems)
+        self._sync_health_activities(problems, batches if plcs is not None else None)
         return len(problems)
 
     @api.model
-    def _sync_health_activities(self, problems):
+    def _sync_health_activities(self, problems, batches=None):
+        """Open an activity per new problem, close those whose problem is
+        gone (among these batches' activities, or all)."""
         activity_type = self.env.ref("scada_plc_bridge.mail_activity_type_scada_health")
-        open_activities = self.env["mail.activity"].search(
-            [("res_model", "=", "mo.batch"), ("activity_type_id", "=", activity_type.id)]
-        )
+        domain = [("res_model", "=", "mo.batch"), ("activity_type_id", "=", activity_type.id)]
+        if batches is not None:
+            domain.append(("res_id", "in", batches.ids))
+        open_activities = self.env["mail.activity"].search(domain)
         existing = {(activity.res_id, activity.summary): activity for activity in open_activities}
         for key, activity in existing.items():
             if key not in problems:

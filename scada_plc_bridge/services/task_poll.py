@@ -4,11 +4,13 @@ Plain data in (decoded SlotReadings from plclib), records out; no PLC I/O
 and no commit here: the runner (or a cron) reads the PLC, then calls these
 in a short transaction of its own."""
 
+import json
 import logging
 
 from odoo import _, api, fields, models
+from odoo.tools import float_compare
 
-from ..const import plc_batch_word
+from ..const import KG_DIGITS, REVIEW_SUMMARY, SILO_TAGS, plc_batch_word
 from ..plclib.handshake import SlotIdentity
 
 _logger = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ class ScadaTaskPoll(models.AbstractModel):
             return None
         return {
             "code": plc.code,
-            "client": plc._client_options(),
+            "client": self.env["scada.plc.contact"]._client_options(plc),
             "read_layout": plc._layout("read"),
             "write_layout": plc._layout("write"),
             "read_base": plc.read_area_base,
@@ -42,7 +44,7 @@ class ScadaTaskPoll(models.AbstractModel):
     @api.model
     def _record_no_contact(self, plc_id, error):
         plc = self.env["scada.plc"].browse(plc_id)
-        if plc._record_contact_error(error):
+        if self.env["scada.plc.contact"]._record_contact_error(plc, error):
             plc._notify_board()
 
     @api.model
@@ -56,7 +58,7 @@ class ScadaTaskPoll(models.AbstractModel):
         the PLC reports finished (confirmed by two agreeing reads) and failed,
         for Task 3 to handle, each in a transaction of its own."""
         plc = self.env["scada.plc"].browse(plc_id)
-        plc_changed = plc._record_contact(warning)
+        plc_changed = self.env["scada.plc.contact"]._record_contact(plc, warning)
         now = fields.Datetime.now()
         queue = self._batches_by_identity(plc)
         # The batch each slot is to show (one per slot): told when its slot shows something else.
@@ -79,7 +81,7 @@ class ScadaTaskPoll(models.AbstractModel):
                     "errors": "; ".join(errors),
                 }
                 problems.append(problem)
-                (batch or self._waiting_in_slot(by_slot, reading.slot))._record_plc_problem(problem)
+                self._record_plc_problem(batch or self._waiting_in_slot(by_slot, reading.slot), problem)
                 continue
             if not batch:
                 if not reading.fields["status_read_data"] and not self._archived(plc, reading.slot, identity):
@@ -103,7 +105,7 @@ class ScadaTaskPoll(models.AbstractModel):
                             "mo": identity.mo_ref,
                         }
                     problems.append(problem)
-                    self._waiting_in_slot(by_slot, reading.slot)._record_plc_problem(problem)
+                    self._record_plc_problem(self._waiting_in_slot(by_slot, reading.slot), problem)
                 continue
             if reading.fields["status_read_data"] and not (
                 batch.status_manufacturing or batch.status_operation
@@ -116,9 +118,9 @@ class ScadaTaskPoll(models.AbstractModel):
                     " map's handshake word. Nothing is recorded until the slot is right."
                 ) % {"slot": reading.slot, "batch": batch.batch_no, "mo": batch.mo_id}
                 problems.append(problem)
-                batch._record_plc_problem(problem)
+                self._record_plc_problem(batch, problem)
                 continue
-            result, batch_changed = batch._apply_plc_reading(reading, now)
+            result, batch_changed = self._apply_plc_reading(batch, reading, now)
             if batch_changed:
                 changed.append(batch.id)
             if result:
@@ -127,7 +129,7 @@ class ScadaTaskPoll(models.AbstractModel):
                 outcome["unconfirmed"].append(batch.id)  # its confirming read is due at once
         self._left_over(queue.values(), outcome)
         changed += self._watch_progress(queue.values(), now, changed)
-        if plc._record_slot_problems(problems) or plc_changed or changed:
+        if self.env["scada.plc.contact"]._record_slot_problems(plc, problems) or plc_changed or changed:
             # Open boards re-read only when something shows; ages tick in the browser.
             plc._notify_board(changed)
         # Operators' cancels whose WRITE slot is to be cleared, in the same transaction.
@@ -169,7 +171,7 @@ class ScadaTaskPoll(models.AbstractModel):
         minutes = sum(bom.operation_ids.mapped("time_cycle_manual"))
         if minutes and bom.product_qty:
             return 1.5 * minutes * production.product_qty / bom.product_qty + 1.0
-        return self.env["mo.batch"]._param("health_stale_minutes")
+        return self.env["scada.settings"]._get("health_stale_minutes")
 
     @api.model
     def _watch_progress(self, batches, now, changed_ids):
@@ -294,3 +296,92 @@ class ScadaTaskPoll(models.AbstractModel):
             if recorded:
                 due.append((reading.slot, identity))
         return due
+
+    # -- one valid READ slot into its batch ------------------------------------
+    @api.model
+    def _record_plc_problem(self, batch, problem):
+        if batch and batch.plc_read_error != problem:
+            batch.write({"plc_read_error": problem})
+
+    @api.model
+    def _apply_plc_reading(self, batch, reading, now):
+        """Take a valid READ slot into its batch.  Returns (result, changed):
+        result is "finished" when the PLC's finish is confirmed now, "failed"
+        when the PLC reports a failure (0 -> 1), else None; changed says
+        whether the batch shows anything new.  A finished batch is never touched
+        again; 'finished' is taken only when two reads agree, so a torn read
+        of a value the PLC was still writing cannot finish an MO."""
+        reported = reading.fields
+        if batch.status_manufacturing or batch.status_operation:
+            return None, False  # the result is recorded; acknowledging it is the cycle's
+        values = {"actual_consumption_" + tag: reported["actual_consumption_" + tag] for tag in SILO_TAGS}
+        values["actual_weight_quantity_finished_goods"] = reported["actual_weight_quantity_finished_goods"]
+        values["plc_read_error"] = False  # the slot is readable again
+        values["plc_lost_batch"] = False
+        result = None
+        self._mark_read(batch, now)
+        if reported["status_operation"]:
+            values.update(status_operation=True)
+            result = "failed"
+            _logger.warning("[TASK 2] %s: %s failed on the PLC", batch.equipment, batch.mo_id)
+        elif reported["status_manufacturing"]:
+            signature = json.dumps(reported, sort_keys=True, default=str)
+            if batch.plc_finished_signature == signature:
+                values.update(status_manufacturing=True, status_read_data=True)
+                result = "finished"
+                _logger.info("[TASK 2] %s: %s finished on the PLC", batch.equipment, batch.mo_id)
+            else:
+                values["plc_finished_signature"] = signature
+        changed = self._write_changes(batch, values, now)
+        if result == "finished" and batch.review_state != "accepted":
+            reasons = self.env["scada.plausibility"]._reasons(batch)
+            if reasons:
+                self._hold_for_review(batch, reasons)
+                return None, True
+        return result, changed
+
+    @api.model
+    def _hold_for_review(self, batch, reasons):
+        """Implausible figures: kept in the queue, nothing posted, a manager asked."""
+        text = "\n".join(reasons)
+        batch.write({"review_state": "needs_review", "review_reasons": text})
+        _logger.warning(
+            "[TASK 2] %s: %s held for review: %s", batch.equipment, batch.mo_id, "; ".join(reasons)
+        )
+        batch._post_note(_("Held for review, nothing posted to stock:\n%s") % text)
+        self.env["scada.alarm"]._raise("needs_review", batch.plc_id, text, batch=batch)
+        managers = self.env.ref("scada_plc_bridge.group_scada_manager").users.filtered(lambda u: not u.share)
+        user = batch.plc_id.responsible_user_id or managers[:1] or self.env.user
+        batch.activity_schedule(
+            activity_type_id=self.env.ref("scada_plc_bridge.mail_activity_type_scada_health").id,
+            summary=REVIEW_SUMMARY,
+            note=text,
+            user_id=user.id,
+        )
+
+    @api.model
+    def _write_changes(self, batch, values, now):
+        """Write what differs from the last read; the time of the read itself
+        is set apart (`_mark_read`)."""
+        changed = {}
+        for name, value in values.items():
+            field = batch._fields[name]
+            if field.type == "float":
+                if float_compare(batch[name], value, precision_digits=KG_DIGITS[1]):
+                    changed[name] = value
+            elif (batch[name] or False) != (value or False):
+                changed[name] = value
+        if changed:
+            batch.write(dict(changed, date_last_progress=now))
+        return bool(changed)
+
+    @api.model
+    def _mark_read(self, batches, now):
+        """The batches the PLC reported on: one plain UPDATE, no tracking."""
+        if batches:
+            batches.flush(["last_read_from_plc"])
+            self.env.cr.execute(
+                "UPDATE mo_batch SET last_read_from_plc = %s WHERE id IN %s", (now, tuple(batches.ids))
+            )
+            batches.invalidate_cache(["last_read_from_plc", "state"], batches.ids)
+            batches.modified(["last_read_from_plc"])

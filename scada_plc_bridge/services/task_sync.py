@@ -7,11 +7,14 @@ through plclib's handshake, which never writes a batch's recipe twice; what
 each write did is recorded here in a short transaction of its own."""
 
 import logging
+import unicodedata
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..const import PARAM_PREFIX
+from ..const import PLC_TEXT_CHARS, SILOS, plc_batch_word, plc_text
+from ..plclib import memory_map
+from ..transaction import Transactions
 
 _logger = logging.getLogger(__name__)
 
@@ -21,10 +24,19 @@ class ScadaTaskSync(models.AbstractModel):
     _description = "SCADA Task 1: queue MOs and write recipes"
 
     @api.model
-    def _default_plc(self):
-        param = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + "default_plc_id")
-        plc = self.env["scada.plc"].browse(int(param)).exists() if param and param.isdigit() else None
-        return plc or self.env["scada.plc"].search([], limit=1)
+    def _cron_sync_mo(self):
+        """The Task 1 cron: queue confirmed MOs (committed per PLC), then
+        write the recipes of PLCs that no runner polls (a runner writes its
+        own at once)."""
+        plcs = self.env["scada.plc"].search([])
+        transaction = Transactions(self.env.registry)
+        created = 0
+        for plc_id in plcs.ids:
+            created += len(
+                transaction(lambda env, plc_id=plc_id: env["scada.task.sync"]._queue_if_empty(plc_id))
+            )
+        self.env["scada.runner"]._write_recipes_not_polled(plcs.ids)
+        return created
 
     @api.model
     def _queue_if_empty(self, plc_id):
@@ -50,7 +62,7 @@ class ScadaTaskSync(models.AbstractModel):
     @api.model
     def _sync_mo(self, plcs):
         """Queue confirmed MOs for each PLC whose queue is empty."""
-        default_plc = self._default_plc()
+        default_plc = self.env["scada.settings"]._default_plc()
         created = self.env["mo.batch"]
         for plc in plcs:
             queued = self.env["mo.batch"].search_count(self._line_busy_domain(plc))
@@ -81,9 +93,7 @@ class ScadaTaskSync(models.AbstractModel):
                     continue
                 try:
                     values_list.append(
-                        self.env["mo.batch"]._values_from_production(
-                            production, plc, free_slots[len(values_list)]
-                        )
+                        self._values_from_production(production, plc, free_slots[len(values_list)])
                     )
                 except UserError as error:
                     self._tell_refused(plc, production, error)
@@ -92,6 +102,60 @@ class ScadaTaskSync(models.AbstractModel):
                 _logger.info("[TASK 1] %s: queued %s", plc.code, ", ".join(batches.mapped("mo_id")))
             created |= batches
         return created
+
+    @api.model
+    def _plc_ref_for(self, production, plc):
+        """A reference the PLC can hold (16 ASCII characters) and unique
+        among the PLC's batches: the MO name when it fits, else its end,
+        where MO sequences keep the number."""
+        ascii_name = unicodedata.normalize("NFKD", production.name).encode("ascii", "ignore").decode()
+        ascii_name = "".join(char if 32 <= ord(char) < 127 else "?" for char in ascii_name)
+        reference = ascii_name[-PLC_TEXT_CHARS:]
+        if not self.env["mo.batch"].search_count([("plc_id", "=", plc.id), ("plc_ref", "=", reference)]):
+            return reference
+        return ("%s#%d" % (ascii_name[-(PLC_TEXT_CHARS - 7) :], production.id))[-PLC_TEXT_CHARS:]
+
+    @api.model
+    def _values_from_production(self, production, plc, slot):
+        """A new batch's values: the MO's recipe in kg, per silo."""
+        kg = self.env.ref("uom.product_uom_kgm")
+        values = {
+            "batch_no": int(self.env["ir.sequence"].next_by_code("mo.batch")),
+            "mo_id": production.name,
+            "plc_ref": self._plc_ref_for(production, plc),
+            "production_id": production.id,
+            "plc_id": plc.id,
+            "equipment": plc.code,
+            "slot": slot,
+            "finished_goods": production.product_id.display_name,
+            "consumption": production.product_uom_id._compute_quantity(production.product_qty, kg),
+            "company_id": production.company_id.id,
+        }
+        for move in production.move_raw_ids.filtered(lambda m: m.state != "cancel"):
+            silo = move.bom_line_id.scada_silo_id
+            if silo:
+                key = "consumption_" + silo.tag
+                values[key] = values.get(key, 0.0) + move.product_uom._compute_quantity(
+                    move.product_uom_qty, kg
+                )
+        return values
+
+    @api.model
+    def _to_plc_values(self, batch):
+        """The recipe as the WRITE slot's fields (handshake 0: new recipe)."""
+        silos = {silo.tag: silo.plc_silo_id for silo in batch.plc_id.silo_ids}
+        values = {
+            "batch_no": plc_batch_word(batch.batch_no),
+            "mo_id": batch.plc_ref,
+            "bom": plc_text(batch.production_id.bom_id.code or batch.production_id.bom_id.display_name),
+            "finished_goods": plc_text(batch.finished_goods),
+            "quantity": batch.consumption,
+            "status_read_data": False,
+        }
+        for tag, silo_id, _label in SILOS:
+            values[memory_map.silo_id_key(tag)] = silos.get(tag, silo_id)
+            values["consumption_" + tag] = batch["consumption_" + tag]
+        return values
 
     @api.model
     def _tell_refused(self, plc, production, error):
@@ -122,7 +186,7 @@ class ScadaTaskSync(models.AbstractModel):
             {
                 "batch_id": batch.id,
                 "slot": batch.slot,
-                "values": batch._to_plc_values(),
+                "values": self._to_plc_values(batch),
                 "replaces": batch._replaced_identity(),
             }
             for batch in batches

@@ -17,3 +17,4 @@ from . import test_settings
 from . import test_reports
 from . import test_plc_input_safety
 from . import test_read_slots
+from . import test_migrations

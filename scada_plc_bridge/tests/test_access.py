@@ -17,9 +17,11 @@ class TestAccess(ScadaCase):
         cls.batch = cls.env["mo.batch"].search([("plc_id", "=", cls.plc.id)])
         other = cls.confirmed_mo(200)
         cls.history_batch = cls.env["mo.batch"].create(
-            cls.env["mo.batch"]._values_from_production(other, cls.plc, 2)
+            cls.env["scada.task.sync"]._values_from_production(other, cls.plc, 2)
         )
-        cls.history = cls.history_batch._archive("cancelled", "for the access test")
+        cls.history = cls.env["scada.task.finish"]._archive(
+            cls.history_batch, "cancelled", "for the access test"
+        )
 
     def test_user_sees_batches_and_history(self):
         self.assertEqual(self.batch.with_user(self.user).read(["mo_id"])[0]["mo_id"], self.production.name)

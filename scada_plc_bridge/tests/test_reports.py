@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from lxml import etree
 from odoo.tests import tagged
 
-from ..models.mo_history import ARCHIVE_CONTEXT_KEY
+from ..const import ARCHIVE_CONTEXT_KEY
 from ..rules import TOLERANCE, ToleranceRule, exact_kg, plant_day, plant_day_start, sql_plant_day
 from .common import ScadaCase
 
@@ -200,7 +200,7 @@ class TestConsumptionTable(ReportCase):
         self.confirmed_mo(1000)
         batch = self.queue()
         batch.write({"date_plc_write": "2026-03-01 08:00:00"})
-        history = batch._archive("cancelled", "test")
+        history = self.env["scada.task.finish"]._archive(batch, "cancelled", "test")
         self.assertEqual(str(history.date_plc_write), "2026-03-01 08:00:00")
 
 

@@ -16,8 +16,9 @@ from odoo.tests.common import BaseCase, get_db_name
 
 from ..const import POLL_LOCK_NAMESPACE
 from ..plclib.simulator import PlcSimulator
-from ..runner.runner import DatabasePoller, cycle_plcs_not_polled
-from ..runner.transaction import Transactions
+from ..runner.runner import DatabasePoller
+from ..runner.safety_net import cycle_plcs_not_polled
+from ..transaction import Transactions
 
 
 @tagged("post_install", "-at_install")
@@ -113,7 +114,7 @@ class TestRuntimeEntryPoints(BaseCase):
             before = company_partner.lang
             company_partner.lang = "id_ID"
         try:
-            note = Transactions(self.registry)(lambda env: env["mo.batch"]._auto_cancel_note())
+            note = Transactions(self.registry)(lambda env: env["scada.task.finish"]._auto_cancel_note())
             english = "Auto-cancelled: the PLC reported the batch as failed"
             self.assertNotEqual(note, english)
             self.assertTrue(note)

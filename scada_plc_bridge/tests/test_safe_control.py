@@ -416,7 +416,7 @@ class TestSafeControl(ScadaCase):
         )
 
     def test_notes_print_numbers_as_the_plant_reads_them(self):
-        # The runtime writes in the company's language (runner/transaction.py); here its env.
+        # The runtime writes in the company's language (transaction.py); here its env.
         self.env["res.lang"]._activate_lang("id_ID")
         plant_env = self.env(context=dict(self.env.context, lang="id_ID"))
         self.plc_takes()

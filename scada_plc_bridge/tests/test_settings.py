@@ -22,7 +22,7 @@ class TestSettings(ScadaCase):
         task1 = self.env.ref("scada_plc_bridge.ir_cron_task1_sync_mo")
         self.assertEqual((task1.interval_number, task1.interval_type), (30, "minutes"))
         self.assertFalse(self.env.ref("scada_plc_bridge.ir_cron_task2_plc_read").active)
-        self.assertEqual(self.env["mo.batch"]._param("health_stale_minutes"), 4)
+        self.assertEqual(self.env["scada.settings"]._get("health_stale_minutes"), 4)
         self.assertEqual(self.plc.batch_limit, 3)
         self.assertFalse(self.env["res.config.settings"].create({}).scada_scheduler_enabled)
 

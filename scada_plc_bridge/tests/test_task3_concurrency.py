@@ -31,7 +31,7 @@ class TestConcurrentProcessing(BaseCase):
                     try:
                         with api.Environment.manage():
                             env = api.Environment(second, SUPERUSER_ID, {})
-                            result["second"] = env["mo.batch"]._cron_process_completed()
+                            result["second"] = env["scada.task.finish"]._cron_process_completed()
                     except Exception as error:  # reported by the assertion below
                         result["second"] = error
 
@@ -46,7 +46,7 @@ class TestConcurrentProcessing(BaseCase):
                 first.commit()
                 second.rollback()
                 env_second = api.Environment(second, SUPERUSER_ID, {})
-                self.assertEqual(env_second["mo.batch"]._cron_process_completed()[0], 0)
+                self.assertEqual(env_second["scada.task.finish"]._cron_process_completed()[0], 0)
             finally:
                 first.close()
                 second.close()
@@ -92,7 +92,7 @@ class TestConcurrentProcessing(BaseCase):
         production.action_confirm()
         batch = env["mo.batch"].create(
             dict(
-                env["mo.batch"]._values_from_production(production, plc, 1),
+                env["scada.task.sync"]._values_from_production(production, plc, 1),
                 actual_consumption_silo_a=99.5,
                 actual_weight_quantity_finished_goods=99.5,
                 status_manufacturing=True,

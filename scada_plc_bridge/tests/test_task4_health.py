@@ -24,14 +24,14 @@ class TestHealth(ScadaCase):
         self.report(batch, actual_consumption_silo_d=10.0)
         self.cycle()
         batch.last_read_from_plc = fields.Datetime.now() - timedelta(minutes=30)
-        self.assertEqual(self.env["mo.batch"]._cron_health(), 1)
-        self.env["mo.batch"]._cron_health()  # still one activity, not two
+        self.assertEqual(self.env["scada.task.health"]._check_health(), 1)
+        self.env["scada.task.health"]._check_health()  # still one activity, not two
         activity = self.activities(batch)
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.summary, "SCADA: no PLC read for too long")
         self.assertEqual(activity.user_id, self.env.ref("base.user_admin"))
         self.cycle()  # the PLC answers again
-        self.assertEqual(self.env["mo.batch"]._cron_health(), 0)
+        self.assertEqual(self.env["scada.task.health"]._check_health(), 0)
         self.assertFalse(self.activities(batch))
 
     def test_implausible_consumption_is_held_and_reported(self):
@@ -41,12 +41,12 @@ class TestHealth(ScadaCase):
         self.cycle()
         self.cycle()
         self.assertEqual(batch.state, "needs_review")
-        self.env["mo.batch"]._cron_health()  # the same rules: still one activity
+        self.env["scada.task.health"]._check_health()  # the same rules: still one activity
         activity = self.activities(batch)
         self.assertEqual(activity.summary, "SCADA: implausible figures, held for review")
         self.assertIn("SILO D", activity.note)
         self.env["mo.batch"].browse(batch.ids).action_reset()
-        self.assertEqual(self.env["mo.batch"]._cron_health(), 0)
+        self.assertEqual(self.env["scada.task.health"]._check_health(), 0)
         self.assertFalse(self.activities(batch))
 
     def test_failing_push_for_long_is_flagged(self):
@@ -60,7 +60,7 @@ class TestHealth(ScadaCase):
                 "date_push_failed": fields.Datetime.now() - timedelta(hours=2),
             }
         )
-        self.env["mo.batch"]._cron_health()
+        self.env["scada.task.health"]._check_health()
         self.assertIn("SCADA: failing to push to Odoo", self.activities(batch).mapped("summary"))
 
     def test_the_stale_filter_follows_the_setting(self):

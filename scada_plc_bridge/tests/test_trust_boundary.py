@@ -149,7 +149,7 @@ class TestTrustBoundary(ScadaCase):
         self.assertEqual(self.plc.with_env(env).export_data(["host"])["datas"], [["127.0.0.1"]])
 
     def test_history_chatter_is_erased_by_nobody(self):
-        history = self.batch._archive("cancelled", "for the chatter test")
+        history = self.env["scada.task.finish"]._archive(self.batch, "cancelled", "for the chatter test")
         for user in (self.user, self.manager):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 history.with_user(user).write({"message_ids": [(5, 0, 0)]})

@@ -25,7 +25,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import HOST, ChromeBrowser, Form
 from odoo.tools import config
 
-from ..models.mo_history import ARCHIVE_CONTEXT_KEY
+from ..const import ARCHIVE_CONTEXT_KEY
 from ..plclib.simulator import PlcSimulator
 from ..runner.cycle import PlcCycle
 from .common import ScadaCase, in_test_transaction, plc_reports
@@ -617,7 +617,7 @@ class TestAccessOverHttp(HttpCase):
         self.assertGreaterEqual(answer["result"], 1)
 
     def test_history_is_written_by_nobody(self):
-        history = self.batch._archive("cancelled", "for the HTTP access test")
+        history = self.env["scada.task.finish"]._archive(self.batch, "cancelled", "for the HTTP access test")
         for login in ("http_user", "http_manager"):
             self.assert_refused(login, "mo.history", "write", history.ids, {"notes": "changed"})
             self.assert_refused(login, "mo.history", "write", history.ids, {"message_ids": [(5, 0, 0)]})

@@ -1,7 +1,7 @@
-import pytz
 from odoo import api, fields, models
 
 from ..report.scada_day_report import plant_today
+from ..rules import plant_day
 
 
 class ScadaDayReportWizard(models.TransientModel):
@@ -25,13 +25,11 @@ class ScadaDayReportWizard(models.TransientModel):
             values["plc_id"] = context["active_id"]
         elif context.get("active_model") == "mo.history" and context.get("active_ids"):
             histories = self.env["mo.history"].browse(context["active_ids"])
-            tz = pytz.timezone(self.env["scada.batch.data"]._plant_tz())
-            days = [
-                pytz.utc.localize(value).astimezone(tz).date() for value in histories.mapped("date_archived")
-            ]
+            tz = self.env["scada.batch.data"]._plant_tz(histories.plc_id[:1].company_id)
+            days = [plant_day(value, tz) for value in histories.mapped("date_archived")]
             values.update({"plc_id": histories.plc_id[:1].id, "date_from": min(days), "date_to": max(days)})
         if not values.get("plc_id"):
-            values["plc_id"] = self.env["scada.task.sync"]._default_plc().id
+            values["plc_id"] = self.env["scada.settings"]._default_plc().id
         return values
 
     def action_print(self):
