@@ -4,7 +4,8 @@
 # $SCADA_DEMO_DB (default scada_demo; created on the first run).  The demo
 # MOs then move by themselves from queued through running to done, and the
 # simulator fails the third recipe it takes, so one MO is auto-cancelled.
-# Ctrl-C stops Odoo and the simulator; `make stop` stops PostgreSQL.
+# Ctrl-C stops Odoo and the simulator (within a few seconds, no traceback);
+# `make stop` stops PostgreSQL.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -28,24 +29,114 @@ fi
     WHERE id = (SELECT res_id FROM ir_model_data WHERE module = 'scada_plc_bridge'
                 AND name = 'scada_plc_default')" >/dev/null
 
+# Ctrl-C, `kill` or a closed terminal reach this script, which stops the
+# children in order: Odoo first, with ONE SIGTERM and only once it has started
+# (a signal while it loads its modules raises in the middle of the loading: a
+# traceback; one before it set its handlers is lost), then the simulator, so
+# the runner's cycle under way still gets its answers.  Odoo runs in a session
+# of its own so that the terminal's Ctrl-C does not reach it directly (it would
+# count as a second signal: Odoo's forced shutdown); a second Ctrl-C here is
+# passed on as that forced shutdown.  The simulator, a background job, ignores
+# SIGINT and stops on SIGTERM.
+sim_pid=
+odoo_pid=
+stop_asked=
+own_session=setsid
+if [ "$(trap -p INT)" = "trap -- '' SIGINT" ]; then
+    # Started with SIGINT ignored (a background job): it cannot be trapped here,
+    # so Odoo stays in this process group and takes a SIGINT sent to it itself.
+    own_session=
+fi
+on_signal() {
+    if [ -z "$stop_asked" ]; then
+        stop_asked=$1
+        say "stopping (Odoo, then the PLC simulator)"
+    elif [ "$1" = INT ] && [ -n "$odoo_pid" ]; then
+        kill -TERM "$odoo_pid" 2>/dev/null || true
+    fi
+}
+stop_child() {  # stop_child PID: SIGTERM, then wait until it has exited
+    [ -n "$1" ] || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+cleanup() {  # whatever way the script ends, no child outlives it
+    stop_child "$odoo_pid"
+    stop_child "$sim_pid"
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+trap cleanup EXIT
+
 sim_log=$BENCH/logs/simulator.log
 "$VENV/bin/scada-plc" sim --plant --host 127.0.0.1 --port "$SIM_PORT" \
     --batch-seconds "${SCADA_SIM_BATCH_SECONDS:-40}" --fail-batch 3 --failure-rate 0.1 >"$sim_log" 2>&1 &
 sim_pid=$!
-trap 'kill "$sim_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
     grep -q '^listening on' "$sim_log" && break
     kill -0 "$sim_pid" 2>/dev/null || die "the PLC simulator did not start: $(tail -n 1 "$sim_log")"
     sleep 0.1
 done
 say "PLC simulator: $(head -n 1 "$sim_log") (plant mode, log: $sim_log)"
-say "Odoo 14: http://127.0.0.1:$HTTP_PORT  login: admin  password: admin  (database $db)"
+say "starting Odoo 14 on port $HTTP_PORT (database $db)"
 # The addon is loaded server-wide, so its PLC runner polls every few seconds
 # (as OCA queue_job's job runner); `--workers N` runs it as a worker process.
 # Odoo 14's own Python 3.11 DeprecationWarnings would bury the URL and the
 # [TASK n] lines (bench/odoo_py311_compat.py; the addon's warnings still show).
 # The board's polling (one request line each) and record deletions stay out of
 # the way of the [TASK n] lines: at WARNING, they show only when they go wrong.
-SCADA_QUIET_ODOO_WARNINGS=1 "$VENV/bin/odoo" -d "$db" --db-filter="^$db\$" --http-port="$HTTP_PORT" --log-level=info \
-    --log-handler=werkzeug:WARNING --log-handler=odoo.models.unlink:WARNING \
-    --load=base,web,scada_plc_bridge "$@"
+SCADA_QUIET_ODOO_WARNINGS=1 $own_session "$VENV/bin/odoo" -d "$db" --db-filter="^$db\$" --http-port="$HTTP_PORT" \
+    --log-level=info --log-handler=werkzeug:WARNING --log-handler=odoo.models.unlink:WARNING \
+    --load=base,web,scada_plc_bridge "$@" &
+odoo_pid=$!
+
+odoo_answers() {  # a page answered: Odoo's registry is loaded, its signal handlers are set
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" || exit 1
+        printf 'GET /web/login HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+        IFS= read -r -t 60 reply <&3 && [[ $reply == HTTP/* ]]
+    ) 2>/dev/null
+}
+started=
+while kill -0 "$odoo_pid" 2>/dev/null; do
+    if odoo_answers; then
+        started=1
+        break
+    fi
+    sleep 0.2 || true  # a signal ends the sleep early (its trap has run)
+done
+if [ -n "$started" ] && [ -z "$stop_asked" ]; then
+    say "Odoo 14: http://127.0.0.1:$HTTP_PORT  login: admin  password: admin  (database $db)"
+fi
+odoo_status=
+await_odoo() {  # until Odoo has exited (its status in odoo_status), or a stop is asked
+    local rc
+    while [ -z "$odoo_status" ] && { [ -z "$stop_asked" ] || [ "${1:-}" = to_the_end ]; }; do
+        rc=0
+        wait "$odoo_pid" || rc=$?  # returns at a signal too (its trap has run)
+        kill -0 "$odoo_pid" 2>/dev/null || odoo_status=$rc
+    done
+}
+await_odoo
+if [ -z "$odoo_status" ]; then
+    if [ -z "$own_session" ]; then
+        # Odoo shares the process group: a signal sent to the group reached it too.
+        for _ in $(seq 20); do
+            kill -0 "$odoo_pid" 2>/dev/null || break
+            sleep 0.1 || true
+        done
+    fi
+    # Odoo's main loop, which takes the signal cleanly, follows its registry by a moment.
+    sleep 0.3 || true
+    kill -TERM "$odoo_pid" 2>/dev/null || true
+    await_odoo to_the_end  # a second Ctrl-C meanwhile is Odoo's forced shutdown
+fi
+odoo_pid=
+stop_child "$sim_pid"
+sim_pid=
+if [ -n "$stop_asked" ]; then
+    say "stopped"
+    exit 0
+fi
+exit "$odoo_status"

@@ -1,8 +1,11 @@
 """`make run` as a visitor starts it: on ports of their own (the variables the
 README documents), the demo's recipes reach the simulator, the terminal
-shows no Odoo DeprecationWarning, and the living demo keeps confirming MOs."""
+shows no Odoo DeprecationWarning, and the living demo keeps confirming MOs.
+Ctrl-C (SIGINT to the process group, as a terminal sends it) stops it within
+5 s without a traceback, also while Odoo is still starting."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +16,60 @@ import pytest
 from system_harness import ROOT, drop_database, free_port, pg, wait_for
 
 pytestmark = pytest.mark.system
+
+
+CTRL_C_SECONDS = 5
+# Odoo's log lines: "2026-12-02 15:08:26,352 26764 INFO ..." (the pid third).
+ODOO_PID = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (\d+) ", re.MULTILINE)
+
+
+def start_run(environment, output):
+    """run.sh in a session of its own, as a terminal starts it: SIGINT at its
+    default even where this test runs with it ignored (a background job)."""
+    with open(output, "a") as log:
+        return subprocess.Popen(
+            [str(ROOT / "scripts" / "run.sh")],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+
+
+def ctrl_c(process, output, within):
+    """SIGINT to the group, as a terminal's Ctrl-C: the command and every
+    process it started (Odoo included) end within `within` seconds."""
+    text = output.read_text()
+    started = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(within)
+    odoo_pids = {int(pid) for pid in ODOO_PID.findall(output.read_text())}
+    wait_for(lambda: not any(alive(pid) for pid in odoo_pids), within, 0.1, "Odoo to exit")
+    elapsed = time.monotonic() - started
+    assert elapsed < within, elapsed
+    after = output.read_text()[len(text) :]
+    assert "Traceback" not in after and "Forced shutdown" not in after, after
+    assert "[bench] stopped" in after, after
+    return after
+
+
+def alive(pid):
+    """Running (a zombie has exited: its parent has not reaped it yet)."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return not stat.read().rsplit(") ", 1)[1].startswith("Z")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def stop(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_make_run_on_other_ports_writes_recipes_and_stays_quiet(tmp_path):
@@ -26,14 +83,7 @@ def test_make_run_on_other_ports_writes_recipes_and_stays_quiet(tmp_path):
         SCADA_SIM_PORT=str(sim_port),
         SCADA_SIM_BATCH_SECONDS="5",
     )
-    with open(output, "w") as log:
-        process = subprocess.Popen(
-            [str(ROOT / "scripts" / "run.sh")],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_run(environment, output)
 
     def sql(query):
         try:
@@ -71,10 +121,15 @@ def test_make_run_on_other_ports_writes_recipes_and_stays_quiet(tmp_path):
             line for line in text.splitlines() if "DeprecationWarning" in line
         ][:3]
         assert "[TASK 1]" in text and "[TASK 2]" in text
+        # Ctrl-C while the runner polls: Odoo first, then the simulator, no traceback.
+        stopped = ctrl_c(process, output, CTRL_C_SECONDS)
+        assert "PLC runner stopped" in stopped
+        # Ctrl-C while Odoo still starts (the URL not printed yet): it stops once
+        # started (a signal while it loads modules would raise in the loading);
+        # how long it takes to start is the machine's, so only a loose bound here.
+        process = start_run(environment, output)
+        wait_for(lambda: output.read_text().count("starting Odoo 14") == 2, 60, 0.05, "Odoo starting")
+        ctrl_c(process, output, 60)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop(process)
         drop_database(database)
