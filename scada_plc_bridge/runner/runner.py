@@ -147,6 +147,8 @@ class DatabasePoller:
                 self.stale = True
                 if plc_id is not None:
                     self._drop_plans(plc_id)
+                    if plc_id in self.due:
+                        self.due[plc_id] = 0.0  # cycled at once with what changed
 
     def next_wake(self):
         """Clock time of the next pass that has something to do, however a
@@ -360,4 +362,3 @@ class PlcRunner:
             with contextlib.suppress(OSError):
                 os.close(fd)
         _logger.info("[TASK 2] PLC runner stopped")
-

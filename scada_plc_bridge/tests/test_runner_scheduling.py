@@ -172,13 +172,16 @@ class TestRunnerScheduling(BaseCase):
         with self.registry.cursor() as cr:
             while True:
                 cr.execute(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
-                    " AND objid = %s AND objsubid = 2",
+                    "SELECT l.pid, a.application_name FROM pg_locks l"
+                    " LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"
+                    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND l.classid = %s AND l.objid = %s AND l.objsubid = 2",
                     (POLL_LOCK_NAMESPACE, plc_id),
                 )
-                if not cr.fetchone()[0]:
+                holders = cr.fetchall()
+                if not holders:
                     return
-                self.assertLess(time.monotonic(), deadline, "the closed session kept its lock")
+                self.assertLess(time.monotonic(), deadline, "the closed session kept its lock: %s" % holders)
                 time.sleep(0.05)
 
     # -- scheduling -----------------------------------------------------------
@@ -227,6 +230,7 @@ class TestRunnerScheduling(BaseCase):
     def test_a_configuration_change_is_picked_up_at_once(self):
         runner, poller = self.runner()
         self.assertEqual(poller.intervals[self.plc_id], INTERVAL)
+        poller.plans[self.plc_id] = {"code": "as it was"}
         self.addCleanup(
             self.committed, "UPDATE scada_plc SET poll_interval = %s WHERE id = %s", (INTERVAL, self.plc_id)
         )
@@ -238,6 +242,8 @@ class TestRunnerScheduling(BaseCase):
         self.assertLess(slept, 0.2 + WAKE_WITHIN, "the configuration change did not wake the runner")
         runner.run_once()  # the same fake time: long before the next periodic check
         self.assertEqual(poller.intervals[self.plc_id], 7)
+        self.assertNotIn(self.plc_id, poller.plans, "its plan is read again")
+        self.assertEqual(self.executor.cycles, [(self.plc_id, False)], "and the PLC cycled with it at once")
 
     def test_a_plc_deactivated_is_released_at_once(self):
         runner, poller = self.runner()
