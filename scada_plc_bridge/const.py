@@ -22,6 +22,9 @@ POLL_LOCK_NAMESPACE = 1397901645  # "SCAD" as an int4
 # send "request:<plc id>" (a request row inserted) and "plc:<plc id>" (a
 # PLC's configuration changed); a runner that stops sends "released".
 RUNNER_CHANNEL = "scada_plc_runner"
+# A poll that changes nothing writes the PLC's and its batches' "last read"
+# at most this often (idle polls would otherwise commit a write each).
+HEARTBEAT_SECONDS = 60
 
 PARAM_PREFIX = "scada_plc_bridge."
 # The bus channel on which the runtime tells open boards what changed.

@@ -3,7 +3,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..const import BOARD_CHANNEL, SILOS
+from ..const import BOARD_CHANNEL, HEARTBEAT_SECONDS, SILOS
 from ..plclib import memory_map
 
 _logger = logging.getLogger(__name__)
@@ -151,13 +151,15 @@ class ScadaPlc(models.Model):
                 plc.heartbeat = "unknown"
             else:
                 plc.heartbeat = "stopped" if age > stale_seconds else "live"
-            plc.last_contact_age = (
-                _("%(seconds)d s ago") % {"seconds": age}
-                if age is not None and age < 120
-                else _("%(minutes)d min ago") % {"minutes": age // 60}
-                if age is not None
-                else _("never")
-            )
+            # An answering PLC's contact is written once a heartbeat, not every poll.
+            if age is None:
+                plc.last_contact_age = _("never")
+            elif plc.state == "connected" and age < HEARTBEAT_SECONDS + plc.poll_interval:
+                plc.last_contact_age = _("within the last minute")
+            elif age < 120:
+                plc.last_contact_age = _("%(seconds)d s ago") % {"seconds": age}
+            else:
+                plc.last_contact_age = _("%(minutes)d min ago") % {"minutes": age // 60}
 
     def _compute_batch_count(self):
         groups = self.env["mo.batch"].read_group([("plc_id", "in", self.ids)], ["plc_id"], ["plc_id"])

@@ -135,17 +135,22 @@ class PlcCycle:
             requests = self._take_requests(take_requests, code)
             if contact:
                 self.cancel(plan, client, plan["cancels"])
-                # One transaction for what the PLC is to be told: acknowledgements
-                # due, and the recipes to write (the queue refilled first if empty).
-                ok, told = self._guarded(
-                    "choosing what to tell the PLC",
-                    self.transaction,
-                    lambda env: self._to_tell(env, plan),
-                    code=code,
-                )
-                due, recipes = told if ok else ([], [])
+                told = plan["to_tell"]
+                if told is None:  # Task 3 or a cancel changed the queue since the poll
+                    ok, told = self._guarded(
+                        "choosing what to tell the PLC",
+                        self._task,
+                        "scada.task.poll",
+                        "_what_to_tell",
+                        self.plc_id,
+                        plan["readings"],
+                        code=code,
+                    )
+                    told = told if ok else ([], [])
+                due, recipes = told
                 self.acknowledge(plan, client, due)
                 self.write_recipes(plan, client, recipes)
+                self.take_events(plan, client)
             self.carry_out(plan, client, requests, contact)
         return plan
 
@@ -223,12 +228,8 @@ class PlcCycle:
         plan["readings"] = readings
         plan["recheck"] = bool(outcome["unconfirmed"])
         plan["cancels"] = outcome["cancels"]
+        plan["to_tell"] = outcome.get("to_tell")
         return readings
-
-    def _to_tell(self, env, plan):
-        due = env["scada.task.poll"]._acknowledgements_due(self.plc_id, plan["readings"])
-        env["scada.task.sync"]._queue_if_empty(self.plc_id)
-        return due, env["scada.task.sync"]._recipes_to_write(self.plc_id)
 
     def acknowledge(self, plan, client, due):
         """READ slots whose result Odoo holds now (in the queue or in the
@@ -244,6 +245,34 @@ class PlcCycle:
                 identity,
                 code=plan["code"],
             )
+
+    # -- plant events: the failure and weighing mailboxes ------------------------
+    def take_events(self, plan, client):
+        """After the slots' work: ONE 0104 read of the mailboxes' flags (the
+        body only of a new event), each new event recorded in a transaction
+        of its own, then acknowledged to the PLC (after the commit).  An
+        event Odoo did not record stays unacknowledged and reads again next
+        cycle: it is recorded once (by its content hash)."""
+        mailboxes = plan.get("mailboxes") or ()
+        if not mailboxes:
+            return
+        ok, events = self._guarded(
+            "reading the mailboxes", handshake.poll_mailboxes, client, mailboxes, code=plan["code"]
+        )
+        for mailbox in mailboxes if ok else ():
+            event = events.get(mailbox.area)
+            if event is not None:
+                self._guarded(
+                    "the %s mailbox" % mailbox.area, self._take_event, client, mailbox, event, code=plan["code"]
+                )
+
+    def _take_event(self, client, mailbox, event):
+        recorded = self._task(
+            "scada.plant.events", "_record_mailbox_event", self.plc_id, mailbox.area, event.as_dict()
+        )
+        if recorded:
+            # A PLC error here is not lost: the event reads again, already recorded.
+            handshake.acknowledge_mailbox(client, mailbox, event)
 
     # -- operators' cancels: the WRITE slot cleared before the MO is cancelled --
     def cancel(self, plan, client, cancels):

@@ -6,6 +6,8 @@ import logging
 
 from odoo import api, fields, models
 
+from ..const import HEARTBEAT_SECONDS
+
 _logger = logging.getLogger(__name__)
 
 
@@ -36,7 +38,9 @@ class ScadaPlcContact(models.AbstractModel):
             self.env["scada.alarm"]._clear("plc_silent", plc)
             plc.write({"state": "connected", "last_contact": now, "last_error": warning or False})
             return True
-        # The heartbeat of every poll: one plain UPDATE, no tracking or chatter machinery.
+        if plc.last_contact and (now - plc.last_contact).total_seconds() < HEARTBEAT_SECONDS:
+            return False  # an idle poll writes nothing
+        # The heartbeat: one plain UPDATE, no tracking or chatter machinery.
         self.env.cr.execute("UPDATE scada_plc SET last_contact = %s WHERE id = %s", (now, plc.id))
         plc.invalidate_cache(["last_contact"], plc.ids)
         return False

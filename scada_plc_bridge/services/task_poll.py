@@ -10,8 +10,9 @@ import logging
 from odoo import _, api, fields, models
 from odoo.tools import float_compare
 
-from ..const import KG_DIGITS, REVIEW_SUMMARY, SILO_TAGS, plc_batch_word
+from ..const import HEARTBEAT_SECONDS, KG_DIGITS, REVIEW_SUMMARY, SILO_TAGS, plc_batch_word
 from ..plclib.handshake import SlotIdentity
+from ..transaction import is_transient
 
 _logger = logging.getLogger(__name__)
 
@@ -134,7 +135,25 @@ class ScadaTaskPoll(models.AbstractModel):
             plc._notify_board(changed)
         # Operators' cancels whose WRITE slot is to be cleared, in the same transaction.
         outcome["cancels"] = self.env["scada.task.sync"]._cancels_due(plc_id)
+        if not (outcome["finished"] or outcome["failed"] or outcome["cancels"]):
+            # Nothing for Task 3 or a cancel to change first: what the PLC is to be
+            # told is known now, and an idle poll costs one transaction.
+            try:
+                with self.env.cr.savepoint():
+                    outcome["to_tell"] = self._what_to_tell(plc_id, readings)
+            except Exception as error:  # the cycle's own step for it tries again, and reports it
+                if is_transient(error):
+                    raise
         return outcome
+
+    @api.model
+    def _what_to_tell(self, plc_id, readings):
+        """What the PLC is to be told after a poll: the READ slots whose
+        acknowledgement is due, and the recipes to write (the queue refilled
+        first if it emptied)."""
+        due = self._acknowledgements_due(plc_id, readings)
+        self.env["scada.task.sync"]._queue_if_empty(plc_id)
+        return due, self.env["scada.task.sync"]._recipes_to_write(plc_id)
 
     @api.model
     def _lost_by_plc(self, batch):
@@ -377,7 +396,14 @@ class ScadaTaskPoll(models.AbstractModel):
 
     @api.model
     def _mark_read(self, batches, now):
-        """The batches the PLC reported on: one plain UPDATE, no tracking."""
+        """The batches the PLC reported on: one plain UPDATE, no tracking;
+        at most once a heartbeat for a batch read before (its state is
+        "running" from the first read on)."""
+        batches = batches.filtered(
+            lambda b: (
+                not b.last_read_from_plc or (now - b.last_read_from_plc).total_seconds() >= HEARTBEAT_SECONDS
+            )
+        )
         if batches:
             batches.flush(["last_read_from_plc"])
             self.env.cr.execute(
