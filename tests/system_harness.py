@@ -270,11 +270,13 @@ class Line(contextlib.AbstractContextManager):
             self.plant.server = self.server
 
     def close(self):
-        if self.servers:
-            self.server.stop()
-        self.plc.stop()
-        if self.database:
-            self.database.drop()
+        # Each step even when one before it fails; the server first, the database last.
+        with contextlib.ExitStack() as steps:
+            if self.database:
+                steps.callback(self.database.drop)
+            steps.callback(self.plc.stop)
+            if self.servers:
+                steps.callback(self.server.stop)
 
     def __exit__(self, *_exc_info):
         self.close()

@@ -30,7 +30,7 @@ import xmlrpc.client
 
 import pytest
 from browser_harness import SCREENSHOTS, Browser
-from system_harness import ROOT, VENV, Database, OdooServer, Plant, Simulator, wait_for
+from system_harness import ROOT, VENV, Line, Simulator, wait_for
 
 from plclib.client import FinsClient
 from plclib.memory_map import (
@@ -331,12 +331,9 @@ def console():
         simulator = Simulator(
             "console", "--batch-seconds", BATCH_SECONDS, "--fail-batch", FAIL_TAKE, "--seed", "5"
         )
-        cleanup.append(simulator.stop)
-        database = Database()
-        cleanup.append(database.drop)
-        server = OdooServer(database, "console")
-        cleanup.append(server.stop)
-        plant = Plant(server, simulator.port, poll_interval=1)
+        line = Line(simulator, "console")
+        cleanup.append(line.close)
+        database, server, plant = line.database, line.server, line.plant
         # The operator: a SCADA User reading Indonesian, without an e-mail address.
         wizard = server.rpc("base.language.install", "create", {"lang": "id_ID", "overwrite": True})
         server.rpc("base.language.install", "lang_install", [wizard])
