@@ -165,9 +165,10 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                         _t("Acknowledge")
                     );
                     $ack.on("click", () => {
-                        this._rpc({model: "scada.alarm", method: "action_acknowledge", args: [[alarm.id]]}).then(() =>
-                            this._scadaRenderAlarms()
-                        );
+                        this._rpc({model: "scada.alarm", method: "action_acknowledge", args: [[alarm.id]]}).then(() => {
+                            core.bus.trigger(MENU_COUNTS_EVENT);
+                            return this._scadaRenderAlarms();
+                        });
                     });
                     $row.append($ack);
                     $banner.append($row);
@@ -189,9 +190,10 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                     _t("Acknowledge all")
                 );
                 $all.on("click", () => {
-                    this._rpc({model: "scada.alarm", method: "action_acknowledge_all", args: []}).then(() =>
-                        this._scadaRenderAlarms()
-                    );
+                    this._rpc({model: "scada.alarm", method: "action_acknowledge_all", args: []}).then(() => {
+                        core.bus.trigger(MENU_COUNTS_EVENT);
+                        return this._scadaRenderAlarms();
+                    });
                 });
                 $footer.append($all);
                 $banner.append($footer);
