@@ -128,9 +128,10 @@ def every_pass_runner(runner_module):
 
 class Counting:
     """Cycles run (for FINS round trips per poll), and on demand what the
-    cycles do to the database: transactions and writing statements."""
+    cycles do to the database: transactions ("all", and by task method where
+    the cycle names one) and writing statements."""
 
-    def __init__(self, runner_module, cycle_module, sql_db):
+    def __init__(self, runner_module, cycle_module, transaction_module, sql_db):
         self.cycles = 0
         self.skip_cycles = False  # the runner's loop alone: each cycle does nothing
         self.tracing = False
@@ -160,15 +161,15 @@ class Counting:
 
         cycle_module.PlcCycle._task = _task
 
-        to_tell = cycle_module.PlcCycle._to_tell
+        call = transaction_module.Transactions.__call__
 
-        def _to_tell(cycle, env, plan):
+        def transaction(transactions, fn):
             if counting.tracing:
                 with counting.lock:
-                    counting.transactions["PlcCycle._to_tell"] += 1
-            return to_tell(cycle, env, plan)
+                    counting.transactions["all"] += 1
+            return call(transactions, fn)
 
-        cycle_module.PlcCycle._to_tell = _to_tell
+        transaction_module.Transactions.__call__ = transaction
 
         execute = sql_db.Cursor.execute
 
@@ -199,10 +200,11 @@ def main():
 
     database = Database()
     odoo.tools.config.parse_config(["-c", str(BENCH / "odoo.conf"), "-d", database.name])
+    from odoo.addons.scada_plc_bridge import transaction as transaction_module
     from odoo.addons.scada_plc_bridge.runner import cycle as cycle_module
     from odoo.addons.scada_plc_bridge.runner import runner as runner_module
 
-    counting = Counting(runner_module, cycle_module, odoo.sql_db)
+    counting = Counting(runner_module, cycle_module, transaction_module, odoo.sql_db)
     simulator = Simulator("bench-idle", count=PLCS)
     try:
         registry = odoo.registry(database.name)

@@ -8,6 +8,18 @@ from ..const import RUNNER_CHANNEL
 
 _logger = logging.getLogger(__name__)
 
+# Columns of scada_plc that the runtime writes as it polls (not configuration):
+# changing only these wakes no runner.
+RUNTIME_PLC_COLUMNS = (
+    "state",
+    "last_contact",
+    "last_error",
+    "slot_problems",
+    "write_date",
+    "write_uid",
+    "message_main_attachment_id",
+)
+
 KINDS = [
     ("read", "Read now"),
     ("test", "Test connection"),
@@ -49,8 +61,10 @@ class ScadaPlcRequest(models.Model):
         """The triggers that wake the runners (LISTEN on RUNNER_CHANNEL), as
         OCA queue_job's do: whatever inserts a request or changes what a
         runner reads of a PLC (the ORM, SQL, another server), the NOTIFY is
-        delivered when that transaction commits.  Runtime writes to a PLC
-        (state, last contact) change none of these columns and wake nobody."""
+        delivered when that transaction commits.  A PLC's update notifies
+        when any column changed but those the runtime itself writes
+        (RUNTIME_PLC_COLUMNS: state, heartbeat...): a new column counts as
+        configuration until it is listed there."""
         self.env.cr.execute(
             """
             CREATE OR REPLACE FUNCTION scada_plc_runner_notify() RETURNS trigger AS $$
@@ -80,21 +94,16 @@ class ScadaPlcRequest(models.Model):
                 FOR EACH ROW EXECUTE PROCEDURE scada_plc_runner_notify();
             DROP TRIGGER IF EXISTS scada_plc_runner_notify_config ON scada_plc;
             CREATE TRIGGER scada_plc_runner_notify_config AFTER UPDATE ON scada_plc
-                FOR EACH ROW WHEN ((
-                    OLD.active, OLD.poll_interval, OLD.code, OLD.host, OLD.port, OLD.protocol,
-                    OLD.plc_node, OLD.client_node, OLD.timeout, OLD.read_retries, OLD.slot_count,
-                    OLD.slot_stride, OLD.read_area_base, OLD.write_area_base
-                ) IS DISTINCT FROM (
-                    NEW.active, NEW.poll_interval, NEW.code, NEW.host, NEW.port, NEW.protocol,
-                    NEW.plc_node, NEW.client_node, NEW.timeout, NEW.read_retries, NEW.slot_count,
-                    NEW.slot_stride, NEW.read_area_base, NEW.write_area_base
-                ))
+                FOR EACH ROW WHEN (
+                    to_jsonb(OLD) - %(runtime_columns)s::text[]
+                    IS DISTINCT FROM to_jsonb(NEW) - %(runtime_columns)s::text[]
+                )
                 EXECUTE PROCEDURE scada_plc_runner_notify();
             DROP TRIGGER IF EXISTS scada_plc_runner_notify ON scada_memory_map;
             CREATE TRIGGER scada_plc_runner_notify AFTER INSERT OR UPDATE OR DELETE ON scada_memory_map
                 FOR EACH ROW EXECUTE PROCEDURE scada_plc_runner_notify();
             """,
-            {"channel": RUNNER_CHANNEL},
+            {"channel": RUNNER_CHANNEL, "runtime_columns": list(RUNTIME_PLC_COLUMNS)},
         )
 
     @api.model
