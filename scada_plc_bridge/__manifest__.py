@@ -35,6 +35,8 @@
         "views/scada_memory_map_views.xml",
         "views/mrp_bom_views.xml",
         "views/res_config_settings_views.xml",
+        "views/scada_equipment_views.xml",
+        "views/scada_equipment_failure_views.xml",
         "views/assets.xml",
         "views/scada_plc_bridge_menus.xml",
     ],

@@ -41,7 +41,23 @@ SETTING_DEFAULTS = {
     "plausibility_weight_percent": 10,
     # kg a silo the recipe does not use may report before the batch is held.
     "plausibility_unplanned_kg": 0,
+    # Days done PLC requests and acknowledged/cleared alarms are kept (autovacuum).
+    "retention_days": 90,
 }
+# Text settings (scada.settings._get_text): the infos a PLC sends when an
+# equipment recovers, comma-separated fnmatch patterns.
+TEXT_SETTING_DEFAULTS = {"failure_recovery_patterns": "*_OK,RECOVERED"}
+
+# The plant's equipment other than its silos and tanks (those follow the
+# PLC's silos: code silo101.., lq114..): (PLC code, name, kind).
+PLANT_EQUIPMENT = (
+    ("motor_pump_01", "Pump motor 1", "motor"),
+    ("motor_pump_02", "Pump motor 2", "motor"),
+    ("motor_screw_01", "Screw conveyor motor 1", "motor"),
+    ("mixer_01", "Mixer 1", "mixer"),
+    ("scale_01", "Scale station 1", "scale"),
+    ("scale_02", "Scale station 2", "scale"),
+)
 
 REVIEW_SUMMARY = "SCADA: implausible figures, held for review"
 

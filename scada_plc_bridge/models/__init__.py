@@ -13,3 +13,5 @@ from . import res_config_settings
 from . import scada_plc_request
 from . import ir_ui_menu
 from . import scada_alarm
+from . import scada_equipment
+from . import scada_equipment_failure

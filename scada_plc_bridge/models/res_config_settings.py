@@ -60,6 +60,16 @@ class ResConfigSettings(models.TransientModel):
     scada_max_push_retries = fields.Integer(
         string="Automatic Push Attempts", config_parameter="scada_plc_bridge.max_push_retries", default=5
     )
+    scada_failure_recovery_patterns = fields.Char(
+        string="Recovery Words",
+        config_parameter="scada_plc_bridge.failure_recovery_patterns",
+        default="*_OK,RECOVERED",
+    )
+    scada_retention_days = fields.Integer(
+        string="Keep Requests and Alarms (days)",
+        config_parameter="scada_plc_bridge.retention_days",
+        default=90,
+    )
     scada_scheduler_enabled = fields.Boolean(
         string="SCADA Scheduler", help="Run the four SCADA tasks automatically."
     )

@@ -10,6 +10,8 @@ KINDS = [
     ("slot_problem", "Unreadable result slot"),
     ("mo_refused", "MO the line cannot run"),
     ("batch_stalled", "Batch not advancing"),
+    ("equipment_failure", "Equipment failure"),
+    ("equipment_unknown", "Unknown equipment"),
 ]
 
 

@@ -1,6 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..const import BOARD_CHANNEL, HEARTBEAT_SECONDS, SILOS
@@ -104,6 +105,27 @@ class ScadaPlc(models.Model):
     batch_ids = fields.One2many("mo.batch", "plc_id", string="Queued batches")
     request_ids = fields.One2many("scada.plc.request", "plc_id", string="Requests")
     batch_count = fields.Integer(compute="_compute_batch_count")
+    # Plant events (mailboxes): failures D8000-D8022, weighings D9000-D9013.
+    tz = fields.Selection(
+        _tz_get,
+        string="Time Zone",
+        default=lambda self: self.env["scada.task.failures"]._default_tz(),
+        help="The time zone of the PLC's clock: its timestamps are read in it.",
+    )
+    failure_mailbox = fields.Boolean(string="Read Failures", default=True, help="Poll the failure mailbox.")
+    weighing_mailbox = fields.Boolean(
+        string="Read Weighings", default=True, help="Poll the weighing mailbox."
+    )
+    failure_mailbox_base = fields.Integer(
+        string="Failure Mailbox (DM)", default=memory_map.FAILURE_MAILBOX_BASE
+    )
+    weighing_mailbox_base = fields.Integer(
+        string="Weighing Mailbox (DM)", default=memory_map.WEIGHING_MAILBOX_BASE
+    )
+    equipment_ids = fields.One2many("scada.equipment", "plc_id")
+    failure_count = fields.Integer(string="Failures", compute="_compute_failure_stats")
+    failure_mtbf = fields.Float(string="MTBF (h)", compute="_compute_failure_stats")
+    failure_mttr = fields.Float(string="MTTR (h)", compute="_compute_failure_stats")
 
     _sql_constraints = [("code_company_uniq", "unique(code, company_id)", "The PLC code must be unique.")]
 
@@ -117,7 +139,14 @@ class ScadaPlc(models.Model):
             if not 0 < plc.port < 65536:
                 raise ValidationError(_("The port must be between 1 and 65535."))
 
-    @api.constrains("read_area_base", "write_area_base", "slot_stride", "slot_count")
+    @api.constrains(
+        "read_area_base",
+        "write_area_base",
+        "slot_stride",
+        "slot_count",
+        "failure_mailbox_base",
+        "weighing_mailbox_base",
+    )
     def _check_memory_map_settings(self):
         """Settings the poller cannot work with are refused on save, not
         found by the first poll: slots overlapping (stride smaller than the
@@ -133,6 +162,7 @@ class ScadaPlc(models.Model):
                 stride=plc.slot_stride,
                 count=plc.slot_count,
             )
+            problems = problems or self.env["scada.plant.events"]._mailbox_problems(plc)
             if problems:
                 raise ValidationError(
                     _("The memory map settings of %(plc)s cannot work: %(problems)s.")
@@ -161,6 +191,12 @@ class ScadaPlc(models.Model):
             else:
                 plc.last_contact_age = _("%(minutes)d min ago") % {"minutes": age // 60}
 
+    def _compute_failure_stats(self):
+        self.env["scada.task.failures"]._compute_failure_stats(self, "plc_id")
+
+    def action_view_failures(self):
+        return self.env["scada.task.failures"]._failures_action([("plc_id", "in", self.ids)])
+
     def _compute_batch_count(self):
         groups = self.env["mo.batch"].read_group([("plc_id", "in", self.ids)], ["plc_id"], ["plc_id"])
         counts = {group["plc_id"][0]: group["plc_id_count"] for group in groups}
@@ -185,6 +221,7 @@ class ScadaPlc(models.Model):
                     ]
                 )
         plcs._load_default_memory_map()
+        self.env["scada.task.failures"]._create_plant_equipment(plcs)
         return plcs
 
     def _load_default_memory_map(self):

@@ -263,7 +263,12 @@ class PlcCycle:
             event = events.get(mailbox.area)
             if event is not None:
                 self._guarded(
-                    "the %s mailbox" % mailbox.area, self._take_event, client, mailbox, event, code=plan["code"]
+                    "the %s mailbox" % mailbox.area,
+                    self._take_event,
+                    client,
+                    mailbox,
+                    event,
+                    code=plan["code"],
                 )
 
     def _take_event(self, client, mailbox, event):

@@ -3,7 +3,7 @@ one reader every part uses, with the defaults of const.SETTING_DEFAULTS."""
 
 from odoo import api, models
 
-from ..const import PARAM_PREFIX, SETTING_DEFAULTS
+from ..const import PARAM_PREFIX, SETTING_DEFAULTS, TEXT_SETTING_DEFAULTS
 
 
 class ScadaSettings(models.AbstractModel):
@@ -18,6 +18,12 @@ class ScadaSettings(models.AbstractModel):
             return float(value) if value else SETTING_DEFAULTS[key]
         except ValueError:
             return SETTING_DEFAULTS[key]
+
+    @api.model
+    def _get_text(self, key):
+        """A text SCADA setting, or its default when unset or blank."""
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
+        return value.strip() if value and value.strip() else TEXT_SETTING_DEFAULTS[key]
 
     @api.model
     def _default_plc(self):

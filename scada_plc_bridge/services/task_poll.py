@@ -37,6 +37,7 @@ class ScadaTaskPoll(models.AbstractModel):
             "write_base": plc.write_area_base,
             "stride": plc.slot_stride,
             "slot_count": plc.slot_count,
+            "mailboxes": self.env["scada.plant.events"]._plan_mailboxes(plc),
             "error": None,
             "readings": [],
             "recheck": False,  # a finish awaits its confirming read: read again soon

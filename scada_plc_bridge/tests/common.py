@@ -124,6 +124,9 @@ class ScadaCase(SavepointCase):
         super().setUp()
         # Every test starts with a blank PLC.
         self.simulator.memory.write(0, [0] * self.simulator.memory.size)
+        # Its mailboxes' flags at 1 (read: nothing new), as a PLC starts.
+        for mailbox in memory_map.default_mailboxes():
+            self.simulator.memory.write(mailbox.flag_address, [memory_map.MAILBOX_READ])
         self.simulator.clear_faults()
 
     @classmethod

@@ -77,8 +77,9 @@ class TestSafeCancel(ScadaCase):
             self.batch.action_send_to_plc()
         served = self.simulator.requests_served
         self.cycle()
-        # One read of all READ slots, the handshake's two checking reads, and no write.
-        self.assertEqual(self.simulator.requests_served - served, 3)
+        # One read of all READ slots, the handshake's two checking reads, no write, and
+        # the mailboxes' flags (one 0104 read).
+        self.assertEqual(self.simulator.requests_served - served, 4)
         self.assertEqual(self.batch.plc_write_state, "written")
         requests = self.env["scada.plc.request"].search([("plc_id", "=", self.plc.id), ("kind", "=", "send")])
         self.assertEqual(set(requests.mapped("state")), {"done"}, requests.mapped("result"))
