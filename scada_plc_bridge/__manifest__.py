@@ -39,6 +39,7 @@
         "views/scada_equipment_failure_views.xml",
         "views/assets.xml",
         "views/scada_plc_bridge_menus.xml",
+        "views/scada_manual_weighing_views.xml",
     ],
     "demo": ["demo/scada_plc_bridge_demo.xml"],
 }

@@ -41,6 +41,8 @@ SETTING_DEFAULTS = {
     "plausibility_weight_percent": 10,
     # kg a silo the recipe does not use may report before the batch is held.
     "plausibility_unplanned_kg": 0,
+    # kg above which one manual weighing (scale station) is held for review.
+    "weighing_max_kg": 50,
     # Days done PLC requests and acknowledged/cleared alarms are kept (autovacuum).
     "retention_days": 90,
 }

@@ -13,5 +13,7 @@ from . import res_config_settings
 from . import scada_plc_request
 from . import ir_ui_menu
 from . import scada_alarm
+from . import scada_manual_weighing
+from . import stock_move
 from . import scada_equipment
 from . import scada_equipment_failure

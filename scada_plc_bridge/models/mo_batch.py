@@ -127,6 +127,7 @@ class MoBatch(models.Model):
     progress = fields.Float(
         compute="_compute_progress", help="Actual weight against the planned quantity, in %."
     )
+    manual_weighing_ids = fields.One2many("scada.manual.weighing", "batch_id", string="Manual Weighings")
     last_read_age = fields.Char(
         string="Since Last PLC Read",
         compute="_compute_last_read_age",

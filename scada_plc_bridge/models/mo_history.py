@@ -30,6 +30,20 @@ class MoHistory(models.Model):
         string="Queue Batch ID", readonly=True, index=True, help="The id the batch had in the queue."
     )
     archived_by_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
+    manual_weighing_ids = fields.Many2many(
+        "scada.manual.weighing", string="Manual Weighings", compute="_compute_manual_weighing_ids"
+    )
+
+    @api.depends("production_id")
+    def _compute_manual_weighing_ids(self):
+        """The weighings of the MO (the batch's, and those after it was done)."""
+        weighings = self.env["scada.manual.weighing"].search(
+            [("production_id", "in", self.production_id.ids)]
+        )
+        for history in self:
+            history.manual_weighing_ids = weighings.filtered(
+                lambda w, production=history.production_id: w.production_id == production
+            )
 
     @api.model
     def _failure_domain(self):

@@ -57,6 +57,12 @@ class ResConfigSettings(models.TransientModel):
         default=0,
         help="A batch is held for review when a silo its recipe does not use reports more than this.",
     )
+    scada_weighing_max_kg = fields.Float(
+        string="Largest Manual Weighing (kg)",
+        config_parameter="scada_plc_bridge.weighing_max_kg",
+        default=50,
+        help="A weighing from the scale station above this is held for a manager's review.",
+    )
     scada_max_push_retries = fields.Integer(
         string="Automatic Push Attempts", config_parameter="scada_plc_bridge.max_push_retries", default=5
     )

@@ -10,6 +10,7 @@ KINDS = [
     ("slot_problem", "Unreadable result slot"),
     ("mo_refused", "MO the line cannot run"),
     ("batch_stalled", "Batch not advancing"),
+    ("weighing_held", "Manual weighing held for review"),
     ("equipment_failure", "Equipment failure"),
     ("equipment_unknown", "Unknown equipment"),
 ]

@@ -6,6 +6,7 @@ from . import plausibility
 from . import settings
 from . import batch_operations
 from . import plc_contact
+from . import task_weighings
 from . import task_failures
 from . import plant_events
 from . import retention

@@ -208,6 +208,7 @@ class ScadaTaskFinish(models.AbstractModel):
             if production.state != "cancel":
                 raise UserError(_("Odoo did not cancel %s.") % production.name)
         notes = "\n".join(filter(None, [notes, batch.cancel_note, self._scrap_dosed_material(batch)]))
+        notes = "\n".join(filter(None, [notes, self.env["scada.task.weighings"]._hold_for_cancelled(batch)]))
         self._archive(batch, "cancelled", notes)
 
     @api.model
@@ -304,6 +305,7 @@ class ScadaTaskFinish(models.AbstractModel):
                 quantity = kg._compute_quantity(batch["actual_consumption_" + silo.tag], move.product_uom)
             move.move_line_ids.filtered(lambda line: line.state not in ("done", "cancel")).qty_done = 0
             move.move_line_ids = move._set_quantity_done_prepare_vals(quantity)
+        self.env["scada.task.weighings"]._apply_to_production(batch, production)
         result = production.with_context(
             skip_immediate=True, skip_backorder=True, skip_consumption=True, scada_batch_finish=True
         ).button_mark_done()

@@ -18,6 +18,7 @@ from . import test_reports
 from . import test_plc_input_safety
 from . import test_read_slots
 from . import test_migrations
+from . import test_manual_weighings
 from . import test_equipment_failures
 from . import test_mailbox_cycle
 from . import test_technician_retention
