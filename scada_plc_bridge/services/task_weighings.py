@@ -15,6 +15,7 @@ Odoo (now or before: the same content hash is one weighing), so the
 mailbox is acknowledged and the scale station is never blocked."""
 
 import logging
+import math
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -44,33 +45,62 @@ class ScadaTaskWeighings(models.AbstractModel):
         if weighings.search_count([("plc_id", "=", plc.id), ("content_hash", "=", content_hash)]):
             return True  # read again after a lost acknowledgement: recorded once
         found = event_data.get("fields") or {}
+        errors = list(event_data.get("errors") or ())
+        product_ref = self._as_int(found.get("product_id"))
+        if product_ref is None and found.get("product_id") not in (None, 0):
+            errors.append(_("product id %r is out of range") % (found.get("product_id"),))
+        mo_ref = found.get("mo_id") if isinstance(found.get("mo_id"), str) else ""
         weighing = weighings.create(
             {
                 "plc_id": plc.id,
                 "content_hash": content_hash,
-                "plc_batch_no": self._as_int(found.get("batch_no")),
-                "plc_mo_ref": (found.get("mo_id") or "").strip() or False,
-                "plc_product_ref": self._as_int(found.get("product_id")),
+                "plc_batch_no": self._as_int(found.get("batch_no")) or 0,
+                "plc_mo_ref": mo_ref.strip() or False,
+                "plc_product_ref": product_ref or 0,
                 "quantity_kg": self._as_float(found.get("quantity")),
                 "plc_words": " ".join(str(word) for word in event_data.get("words") or ()) or False,
             }
         )
-        target, problems = self._resolve(weighing)
-        problems += self._quantity_problems(weighing, event_data.get("errors") or ())
-        if problems:
-            self._hold(weighing, "\n".join(problems))
-        else:
-            self._place(weighing, target)
+        self._settle(weighing, errors)
+        # A weighing whose batch left the queue before Task 3 posted it (none
+        # should): settled again, on the MO it names.
+        for orphan in weighings.search(
+            [("plc_id", "=", plc.id), ("state", "=", "recorded"), ("batch_id", "=", False)]
+        ):
+            self._settle(orphan, check_quantity=not orphan.decided_by_id)
         _logger.info("[WEIGHING] %s: %s %s", plc.code, weighing.display_name, weighing.state)
         return True
 
     @api.model
+    def _settle(self, weighing, errors=(), check_quantity=True):
+        """Recorded on its batch, posted on its done MO, or held; whatever
+        goes wrong here holds the weighing (with the error), so it never
+        keeps the mailbox from being acknowledged."""
+        try:
+            with self.env.cr.savepoint():
+                target, problems = self._resolve(weighing)
+                if check_quantity:
+                    problems += self._quantity_problems(weighing, errors)
+                if problems:
+                    self._hold(weighing, "\n".join(problems))
+                else:
+                    self._place(weighing, target)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            _logger.exception("[WEIGHING] %s: not settled", weighing.plc_id.code)
+            self._hold(weighing, _("Odoo could not settle it: %s") % error)
+
+    @api.model
     def _as_int(self, value):
-        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+        """A PLC integer that fits an Odoo Integer, else None."""
+        if isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31:
+            return value
+        return None
 
     @api.model
     def _as_float(self, value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return 0.0
         return float(value)
 

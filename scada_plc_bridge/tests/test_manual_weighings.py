@@ -152,6 +152,17 @@ class TestManualWeighings(ScadaCase):
         self.assertEqual(late.state, "held")
         self.assertIn("cancelled", late.reason)
 
+    def test_a_recorded_weighing_whose_batch_left_the_queue_is_posted_on_its_mo(self):
+        # As a race could leave it: recorded on the batch, the batch archived without it.
+        weighing = self.record(self.event(self.premix, 0.0))
+        self.finish()
+        weighing.sudo().write({"state": "recorded", "quantity_kg": 1.5})
+        self.assertFalse(weighing.batch_id)
+        # The next weighing of the PLC settles it.
+        self.record(self.event(self.vitamin, 0.0, batch=self.batch_as_archived()))
+        self.assertEqual(weighing.state, "posted")
+        self.assertEqual(weighing.move_id.raw_material_production_id, self.production)
+
     # -- weighings that cannot be trusted ---------------------------------------------
     def test_untrusted_weighings_are_held_with_a_reason_and_an_alarm(self):
         self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.weighing_max_kg", 25)
@@ -159,6 +170,8 @@ class TestManualWeighings(ScadaCase):
             {"batch_no": plc_batch_word(self.batch.batch_no), "product_id": self.premix.id, "quantity": 1.0}
         )
         garbage[1:9] = [0x0102, 0xFFFE] * 4  # NO-MO: no printable text
+        huge_product = self.event(self.premix, 1.0)["words"]
+        huge_product[9:11] = [0xFFFF, 0xFFFF]  # product id 4294967295: no Odoo id
         cases = [
             ("unknown MO", self.event(self.premix, 1.0, mo_id="WH/MO/99999"), "No batch"),
             ("unknown batch", self.event(self.premix, 1.0, batch_no=31000), "No batch"),
@@ -167,6 +180,7 @@ class TestManualWeighings(ScadaCase):
             ("negative", self.event(self.premix, -2.5), "Negative quantity"),
             ("above the limit", self.event(self.premix, 25.01), "above the limit"),
             ("garbage text", weighing_event(None, None, None, None, words=garbage), "not printable"),
+            ("huge product id", weighing_event(None, None, None, None, words=huge_product), "out of range"),
         ]
         moves_before = self.env["stock.move"].search_count([])
         for name, event_data, reason in cases:
