@@ -163,6 +163,18 @@ class TestManualWeighings(ScadaCase):
         self.assertEqual(weighing.state, "posted")
         self.assertEqual(weighing.move_id.raw_material_production_id, self.production)
 
+    def test_a_weighing_under_the_number_before_a_reset_is_held_not_posted(self):
+        before_reset = self.record(self.event(self.premix, 4.0))
+        self.batch.action_reset()  # sent, not taken: a new number, the recipe written again
+        self.cycle()
+        after_reset = self.record(self.event(self.premix, 9.8))
+        self.assertEqual((before_reset.state, after_reset.state), ("recorded", "recorded"))
+        self.finish()
+        self.assertEqual(after_reset.state, "posted")
+        self.assertEqual(before_reset.state, "held")
+        self.assertIn("reset", before_reset.reason)
+        self.assertAlmostEqual(self.consumed(self.production)[self.premix], 9.8, 2)
+
     # -- weighings that cannot be trusted ---------------------------------------------
     def test_untrusted_weighings_are_held_with_a_reason_and_an_alarm(self):
         self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.weighing_max_kg", 25)
