@@ -109,12 +109,16 @@ done
 if [ -n "$started" ] && [ -z "$stop_asked" ]; then
     say "Odoo 14: http://127.0.0.1:$HTTP_PORT  login: admin  password: admin  (database $db)"
 fi
+odoo_sessions() {  # connections to the demo database (Odoo's, while it runs)
+    "$ROOT/scripts/pg.sh" psql -d "$db" -tAc "SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid()" 2>/dev/null || echo unknown
+}
 odoo_status=
 await_odoo() {  # until Odoo has exited (its status in odoo_status), or a stop is asked
     local rc
     while [ -z "$odoo_status" ] && { [ -z "$stop_asked" ] || [ "${1:-}" = to_the_end ]; }; do
         rc=0
-        wait "$odoo_pid" || rc=$?  # returns at a signal too (its trap has run)
+        wait "$odoo_pid" 2>/dev/null || rc=$?  # returns at a signal too (its trap has run)
         kill -0 "$odoo_pid" 2>/dev/null || odoo_status=$rc
     done
 }
@@ -130,7 +134,24 @@ if [ -z "$odoo_status" ]; then
     # Odoo's main loop, which takes the signal cleanly, follows its registry by a moment.
     sleep 0.3 || true
     kill -TERM "$odoo_pid" 2>/dev/null || true
-    await_odoo to_the_end  # a second Ctrl-C meanwhile is Odoo's forced shutdown
+    # Then Odoo 14 on Python 3.9+ waits at exit for the browsers' long-polling
+    # requests (up to 50 s: the shutdown closed the bus listener that would wake
+    # them).  Once Odoo holds no connection to the database its shutdown is
+    # done (runner stopped, cursors closed), and what is left of it is ended.
+    idle=0
+    while kill -0 "$odoo_pid" 2>/dev/null; do
+        sleep 0.2 || true  # a second Ctrl-C meanwhile is Odoo's forced shutdown
+        if [ "$(odoo_sessions)" = 0 ]; then
+            idle=$((idle + 1))
+            if [ "$idle" -ge 5 ]; then
+                disown "$odoo_pid" 2>/dev/null || true  # no "Killed" line from bash
+                kill -KILL "$odoo_pid" 2>/dev/null || true
+            fi
+        else
+            idle=0
+        fi
+    done
+    await_odoo to_the_end
 fi
 odoo_pid=
 stop_child "$sim_pid"
