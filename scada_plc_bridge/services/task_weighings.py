@@ -371,6 +371,7 @@ class ScadaTaskWeighings(models.AbstractModel):
             self._place(weighing, target)
             if weighing.state == "held":
                 raise UserError(weighing.reason)
+        self._clear_alarms(weighings.sudo())
         return True
 
     @api.model
@@ -385,4 +386,15 @@ class ScadaTaskWeighings(models.AbstractModel):
         weighings.sudo().write(
             {"state": "rejected", "decided_by_id": self.env.uid, "date_decided": fields.Datetime.now()}
         )
+        self._clear_alarms(weighings.sudo())
         return True
+
+    @api.model
+    def _clear_alarms(self, weighings):
+        """The held-weighing alarms of these PLCs and MOs, once none of their
+        weighings waits for a decision any more."""
+        domain = [("state", "=", "held"), ("plc_id", "in", weighings.plc_id.ids)]
+        held = self.env["scada.manual.weighing"].sudo().search(domain)
+        for plc, production in {(w.plc_id, w.production_id) for w in weighings}:
+            if not held.filtered(lambda w, key=(plc, production): (w.plc_id, w.production_id) == key):
+                self.env["scada.alarm"]._clear("weighing_held", plc, production)

@@ -252,8 +252,10 @@ class TestManualWeighings(ScadaCase):
             with self.assertRaisesRegex(UserError, "reject it"), self.env.cr.savepoint():
                 weighing.with_user(self.manager).action_accept()
             self.assertEqual(weighing.state, "held")
+        self.assertEqual(len(self.alarms().filtered(lambda a: a.state == "open")), 2)
         (unknown_mo | unknown_product).with_user(self.manager).action_reject()
         self.assertEqual(set((unknown_mo | unknown_product).mapped("state")), {"rejected"})
+        self.assertEqual(set(self.alarms().mapped("state")), {"cleared"}, "nothing waits for a decision")
         self.assertEqual(unknown_mo.decided_by_id, self.manager)
         with self.assertRaises(UserError), self.env.cr.savepoint():
             unknown_mo.with_user(self.manager).action_accept()
