@@ -22,7 +22,7 @@ class ScadaPlcClearSlot(models.TransientModel):
     _description = "Clear a PLC result slot"
 
     plc_id = fields.Many2one("scada.plc", string="PLC", required=True)
-    slot = fields.Selection(selection="_selection_slot", string="Slot", required=True)
+    slot = fields.Selection(selection="_selection_slot", required=True)
     slot_problems = fields.Text(related="plc_id.slot_problems")
 
     @api.model
