@@ -105,6 +105,10 @@ class TestManualWeighings(ScadaCase):
         self.assertEqual(extra.location_id, self.production.location_src_id)
         self.assertEqual((first.move_id, second.move_id), (extra, extra))
         self.assertAlmostEqual(self.consumed(self.production)[self.premix], 10.0, 2)  # as planned
+        # The flag shows on the MO's components.
+        form = self.env["mrp.production"].fields_view_get(view_type="form")
+        components = form["fields"]["move_raw_ids"]["views"]["tree"]
+        self.assertIn("scada_manual_weighing", components["fields"])
 
     def test_task3_without_weighings_is_unchanged(self):
         self.finish()
