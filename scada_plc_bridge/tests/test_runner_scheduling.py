@@ -73,11 +73,12 @@ class TestRunnerScheduling(BaseCase):
         cls.simulator = PlcSimulator(seed=7).start()
         cls.addClassCleanup(cls.simulator.stop)
         with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            cls.plc_id = env.ref("scada_plc_bridge.scada_plc_default").id
-            cr.execute("SELECT id FROM scada_plc WHERE active AND id != %s", (cls.plc_id,))
-            cls.other_plc_ids = [row[0] for row in cr.fetchall()]
-            cr.execute("UPDATE scada_plc SET active = false WHERE id = ANY(%s)", (cls.other_plc_ids,))
+            cls.plc_id = api.Environment(cr, SUPERUSER_ID, {}).ref("scada_plc_bridge.scada_plc_default").id
+            # The test's PLC alone is active, on the simulator, polled every INTERVAL s.
+            cr.execute(
+                "UPDATE scada_plc SET active = false WHERE active AND id != %s RETURNING id", (cls.plc_id,)
+            )
+            cls.other_plc_ids = [plc_id for (plc_id,) in cr.fetchall()]
             cr.execute(
                 "SELECT port, timeout, poll_interval, active FROM scada_plc WHERE id = %s", (cls.plc_id,)
             )
