@@ -256,6 +256,15 @@ class TestOperatorTour(ScadaBrowserCase):
         self.assertIn("Silo C blocked by caking", history.notes)
         self.assertEqual(production.state, "cancel")
 
+    def test_the_menu_count_follows_the_board(self):
+        self.env["scada.alarm"]._raise("plc_silent", self.fixtures.plc, "no answer for the menu tour")
+        self.start_tour(
+            "/web#action=scada_plc_bridge.mo_batch_action",
+            "scada_live_menu_count_tour",
+            login="shift_supervisor",
+        )
+        self.assertFalse(self.env["scada.alarm"].search([("state", "=", "open")]))
+
 
 @tagged("post_install", "-at_install")
 class TestReportTours(ScadaBrowserCase):

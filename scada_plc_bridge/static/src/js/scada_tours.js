@@ -146,6 +146,30 @@ odoo.define("scada_plc_bridge.tours", function (require) {
         },
     ]);
 
+    // The menu's alarm count follows the board: acknowledging takes it off, no page reload.
+    tour.register("scada_live_menu_count_tour", {test: true, url: "/web#action=scada_plc_bridge.mo_batch_action"}, [
+        {
+            content: "The Alarms menu shows the open alarm's count",
+            trigger: ".o_menu_sections a[data-menu-xmlid='scada_plc_bridge.scada_alarm_menu'] > span:contains('Alarms (1)')",
+            run: function () {
+                window.scadaLiveMenuTour = "no reload";
+            },
+        },
+        {
+            content: "Acknowledge all from the board's banner",
+            trigger: ".o_scada_alarms .o_scada_acknowledge_all",
+        },
+        {
+            content: "The count is gone from the menu, on the same page",
+            trigger: ".o_menu_sections a[data-menu-xmlid='scada_plc_bridge.scada_alarm_menu'] > span[data-scada-name='Alarms']:not(:contains('('))",
+            run: function () {
+                if (window.scadaLiveMenuTour !== "no reload") {
+                    console.error("the page was reloaded");
+                }
+            },
+        },
+    ]);
+
     // A supervisor who reads Indonesian: words and numbers as the plant speaks.
     tour.register("scada_consumption_indonesian_tour", {test: true, url: "/web#action=scada_plc_bridge.scada_consumption_report_action"}, [
         {
