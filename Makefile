@@ -15,7 +15,7 @@ stop:    ## stop the project's PostgreSQL
 	scripts/pg.sh stop
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/pylint --rcfile=.pylintrc scada_plc_bridge
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/pylint --rcfile=.pylintrc scada_plc_bridge scada_plc_bridge_maintenance
 
 bench-fins:
 	.venv/bin/python benchmarks/bench_fins_poll.py

@@ -18,6 +18,7 @@
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
         "data/scada_plc_data.xml",
+        "data/scada_equipment_data.xml",
         "data/mail_activity_data.xml",
         "data/ir_cron_data.xml",
         "wizards/mo_batch_cancel_views.xml",

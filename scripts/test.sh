@@ -49,8 +49,8 @@ odoo_db() {  # odoo_db NAME ARGS...: run Odoo on NAME, failing loudly on errors
         cp -a "$BENCH/data/filestore/$template" "$BENCH/data/filestore/$db"
     fi
 ) 9>"$BENCH/template.lock"
-say "installing scada_plc_bridge into a fresh database '$db'"
-odoo_db "$db" -i scada_plc_bridge
+say "installing scada_plc_bridge (and its Maintenance bridge) into a fresh database '$db'"
+odoo_db "$db" -i scada_plc_bridge,scada_plc_bridge_maintenance
 
 cd "$ROOT"
 status=0

@@ -24,7 +24,9 @@ def test_ruff_format_is_applied():
 
 
 def test_pylint_odoo_mandatory_checks_pass():
-    result = run(str(BIN / "pylint"), "--rcfile=.pylintrc", "scada_plc_bridge")
+    result = run(
+        str(BIN / "pylint"), "--rcfile=.pylintrc", "scada_plc_bridge", "scada_plc_bridge_maintenance"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

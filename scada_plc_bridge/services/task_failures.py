@@ -236,12 +236,13 @@ class ScadaTaskFailures(models.AbstractModel):
 
     @api.model
     def _compute_failure_stats(self, records, field_name):
-        """failure_count, failure_mtbf, failure_mttr of PLCs or equipment."""
+        """failure_count, failure_mtbf, failure_mttr of PLCs or equipment
+        (`field_name`: the failure's path to them, e.g. "plc_id")."""
         by_record = defaultdict(list)
         for failure in self.env["scada.equipment.failure"].search(
             [(field_name, "in", records.ids)], order="date_start, id"
         ):
-            by_record[failure[field_name].id].append(failure)
+            by_record[failure.mapped(field_name).id].append(failure)
         for record in records:
             count, mtbf, mttr = self._stats(by_record[record.id])
             record.failure_count, record.failure_mtbf, record.failure_mttr = count, mtbf, mttr
@@ -254,11 +255,15 @@ class ScadaTaskFailures(models.AbstractModel):
 
     # -- the plant's equipment -------------------------------------------------------
     @api.model
-    def _create_plant_equipment(self, plcs):
-        """New PLCs get the plant's equipment: their silos and tanks, the
-        motors, the mixer and the scale stations (const.PLANT_EQUIPMENT)."""
+    def _create_plant_equipment(self, plcs=None):
+        """PLCs get the plant's equipment they lack (by code): their silos and
+        tanks, the motors, the mixer and the scale stations
+        (const.PLANT_EQUIPMENT).  Called for new PLCs and by the data file
+        after the default line's silos (all PLCs: `plcs` None)."""
+        plcs = self.env["scada.plc"].sudo().search([]) if plcs is None else plcs.sudo()
         values = []
-        for plc in plcs.filtered(lambda p: not p.equipment_ids):
+        for plc in plcs:
+            known = set(plc.with_context(active_test=False).equipment_ids.mapped("code"))
             values += [
                 {
                     "plc_id": plc.id,
@@ -268,10 +273,11 @@ class ScadaTaskFailures(models.AbstractModel):
                     "silo_id": silo.id,
                 }
                 for silo in plc.silo_ids
-                if silo.code
+                if silo.code and silo.code not in known
             ]
             values += [
                 {"plc_id": plc.id, "name": name, "code": code, "kind": kind}
                 for code, name, kind in PLANT_EQUIPMENT
+                if code not in known
             ]
         return self.env["scada.equipment"].sudo().create(values)

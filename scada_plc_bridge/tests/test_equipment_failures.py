@@ -45,6 +45,12 @@ class TestEquipmentFailures(ScadaCase):
         self.assertEqual(self.equipment("silo104").silo_id, self.silo["silo_d"])
         self.assertEqual(self.equipment("lq114").kind, "tank")
 
+    def test_the_default_line_has_its_silos_as_equipment(self):
+        plc = self.env.ref("scada_plc_bridge.scada_plc_default")
+        codes = set(plc.equipment_ids.mapped("code"))
+        self.assertTrue({"silo101", "silo113", "lq115", "motor_screw_01", "scale_02"} <= codes)
+        self.assertEqual(len(codes), len(plc.equipment_ids), "each code once")
+
     def test_a_failure_is_recorded_with_the_plcs_time_in_utc(self):
         self.plc.tz = "Asia/Jakarta"  # UTC+7
         self.assertTrue(self.record(failure_event()))
