@@ -64,7 +64,9 @@ class ScadaPlcRequest(models.Model):
         delivered when that transaction commits.  A PLC's update notifies
         when any column changed but those the runtime itself writes
         (RUNTIME_PLC_COLUMNS: state, heartbeat...): a new column counts as
-        configuration until it is listed there."""
+        configuration until it is listed there.  A change of a batch, or an
+        MO confirmed, says "queue": the next poll of a quiet PLC is a full
+        one (it queues the MO, acknowledges what an operator finished)."""
         self.env.cr.execute(
             """
             CREATE OR REPLACE FUNCTION scada_plc_runner_notify() RETURNS trigger AS $$
@@ -78,6 +80,10 @@ class ScadaPlcRequest(models.Model):
                 END IF;
                 IF TG_TABLE_NAME = 'scada_plc_request' THEN
                     PERFORM pg_notify(%(channel)s, 'request:' || changed.plc_id);
+                ELSIF TG_TABLE_NAME = 'mo_batch' THEN
+                    PERFORM pg_notify(%(channel)s, 'queue:' || changed.plc_id);
+                ELSIF TG_TABLE_NAME = 'mrp_production' THEN
+                    PERFORM pg_notify(%(channel)s, 'queue:');
                 ELSIF TG_TABLE_NAME = 'scada_plc' THEN
                     PERFORM pg_notify(%(channel)s, 'plc:' || changed.id);
                 ELSE
@@ -98,6 +104,13 @@ class ScadaPlcRequest(models.Model):
                     to_jsonb(OLD) - %(runtime_columns)s::text[]
                     IS DISTINCT FROM to_jsonb(NEW) - %(runtime_columns)s::text[]
                 )
+                EXECUTE PROCEDURE scada_plc_runner_notify();
+            DROP TRIGGER IF EXISTS scada_plc_runner_notify ON mo_batch;
+            CREATE TRIGGER scada_plc_runner_notify AFTER INSERT OR UPDATE OR DELETE ON mo_batch
+                FOR EACH ROW EXECUTE PROCEDURE scada_plc_runner_notify();
+            DROP TRIGGER IF EXISTS scada_plc_runner_notify ON mrp_production;
+            CREATE TRIGGER scada_plc_runner_notify AFTER INSERT OR UPDATE OF state ON mrp_production
+                FOR EACH ROW WHEN (NEW.state = 'confirmed')
                 EXECUTE PROCEDURE scada_plc_runner_notify();
             DROP TRIGGER IF EXISTS scada_plc_runner_notify ON scada_memory_map;
             CREATE TRIGGER scada_plc_runner_notify AFTER INSERT OR UPDATE OR DELETE ON scada_memory_map

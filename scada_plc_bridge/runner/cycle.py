@@ -24,9 +24,11 @@ characters: PostgreSQL refuses NUL)."""
 
 import logging
 import threading
+import time
 
 import psycopg2
 
+from ..const import HEARTBEAT_SECONDS
 from ..plclib import handshake, memory_map
 from ..plclib.client import FinsClient
 from ..plclib.exceptions import PlcError
@@ -115,6 +117,9 @@ class PlcCycle:
         """One full cycle; returns the plan it ran with (None for an
         inactive PLC).  `take_requests`: whether operators' requests may be
         waiting (a runner knows from its own cheap look-up)."""
+        # The runner's plan outlives the cycle (until the PLC's data changes:
+        # then the runner drops it); the cycle works on a copy.
+        kept = plan
         plan = dict(plan or self.plan() or {})
         if not plan:
             return None
@@ -131,7 +136,7 @@ class PlcCycle:
         with FinsClient(**plan["client"]) as client:
             # The PLC is read before anything waits for the database, so a
             # round's reads all start at once whatever the other PLCs do.
-            contact = self.read_and_apply(plan, client)
+            contact = self.read_and_apply(plan, client, kept, take_requests)
             requests = self._take_requests(take_requests, code)
             if contact:
                 self.cancel(plan, client, plan["cancels"])
@@ -190,14 +195,26 @@ class PlcCycle:
             code=plan["code"],
         )
 
-    def read_and_apply(self, plan, client):
+    def read_and_apply(self, plan, client, kept=None, take_requests=True):
+        """Read the READ slots and take them into the queue.  `kept`: the
+        runner's plan, which remembers a quiet poll: the same readings again,
+        no request waiting, within a heartbeat of the last full poll, are
+        known to change nothing, and cost no transaction."""
+        kept = kept if kept is not None else {}
         try:
             readings = plan["geometry"].read_all(client, "read")
             warning = client.last_warning
         except PlcError as error:
+            kept.pop("quiet", None)
             self._no_contact(plan, _reason(error))
             return None
         warning = memory_map.clean_text(warning) if warning else warning
+        seen = (warning, [(reading.slot, reading.fields, reading.errors) for reading in readings])
+        quiet_seen, quiet_until = kept.get("quiet", (None, 0.0))
+        if not take_requests and seen == quiet_seen and time.monotonic() < quiet_until:
+            plan.update(readings=readings, recheck=False, cancels=[], to_tell=([], []))
+            return readings
+        kept.pop("quiet", None)
         ok, outcome = self._guarded(
             "applying the READ slots",
             self._task,
@@ -229,6 +246,9 @@ class PlcCycle:
         plan["recheck"] = bool(outcome["unconfirmed"])
         plan["cancels"] = outcome["cancels"]
         plan["to_tell"] = outcome.get("to_tell")
+        if outcome["quiet"] and plan["to_tell"] == ([], []) and not (plan["recheck"] or plan["cancels"]):
+            # Time-driven checks (a batch not advancing, the heartbeat) run at least this often.
+            kept["quiet"] = (seen, time.monotonic() + HEARTBEAT_SECONDS)
         return readings
 
     def acknowledge(self, plan, client, due):

@@ -143,6 +143,10 @@ class DatabasePoller:
             if kind == "request":
                 if plc_id in self.held:
                     self.asked.add(plc_id)
+            elif kind == "queue":  # a batch or an MO changed: the next poll is a full one
+                for held_id, plan in self.plans.items():
+                    if plan and plc_id in (None, held_id):
+                        plan.pop("quiet", None)
             else:  # "plc" (its configuration changed) or "released" (locks to take)
                 self.stale = True
                 if plc_id is not None:

@@ -131,7 +131,10 @@ class ScadaTaskPoll(models.AbstractModel):
                 outcome["unconfirmed"].append(batch.id)  # its confirming read is due at once
         self._left_over(queue.values(), outcome)
         changed += self._watch_progress(queue.values(), now, changed)
-        if self.env["scada.plc.contact"]._record_slot_problems(plc, problems) or plc_changed or changed:
+        problems_changed = self.env["scada.plc.contact"]._record_slot_problems(plc, problems)
+        # Quiet: the poll changed nothing; the same readings may skip the database for a while.
+        outcome["quiet"] = not (problems_changed or plc_changed or changed)
+        if problems_changed or plc_changed or changed:
             # Open boards re-read only when something shows; ages tick in the browser.
             plc._notify_board(changed)
         # Operators' cancels whose WRITE slot is to be cleared, in the same transaction.

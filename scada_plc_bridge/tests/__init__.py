@@ -23,3 +23,4 @@ from . import test_equipment_failures
 from . import test_mailbox_cycle
 from . import test_technician_retention
 from . import test_menu_counts
+from . import test_quiet_polls
