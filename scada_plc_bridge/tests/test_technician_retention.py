@@ -38,6 +38,22 @@ class TestTechnician(ScadaCase):
         self.assertEqual((failure.state, failure.resolved_by_id), ("resolved", self.technician))
         self.assertTrue(self.plc.with_user(self.technician).read(["failure_count", "failure_mttr"]))
 
+    def test_a_technician_sees_the_equipment_alarms_only_a_manager_all(self):
+        self.env["scada.plant.events"]._record_mailbox_event(self.plc.id, memory_map.FAILURE, failure_event())
+        silent = self.env["scada.alarm"]._raise("plc_silent", self.plc, "no answer")
+        alarms = self.env["scada.alarm"].with_user(self.technician).search([("plc_id", "=", self.plc.id)])
+        self.assertEqual(set(alarms.mapped("kind")), {"equipment_failure"})
+        silent.invalidate_cache()  # as a call over RPC reads it
+        with self.assertRaises(AccessError):
+            silent.with_user(self.technician).action_acknowledge()
+        self.assertEqual(silent.state, "open")
+        manager = new_test_user(
+            self.env, "scada_manager_alarms", groups="scada_plc_bridge.group_scada_manager"
+        )
+        self.assertTrue(manager.has_group("scada_plc_bridge.group_scada_technician"))
+        seen = self.env["scada.alarm"].with_user(manager).search([("plc_id", "=", self.plc.id)])
+        self.assertEqual(set(seen.mapped("kind")), {"equipment_failure", "plc_silent"})
+
     def test_a_technician_may_not_cancel_reset_or_accept_a_batch(self):
         batch = self.batch.with_user(self.technician)
         for action in (batch.action_cancel, batch.action_reset, batch.action_accept_review):
