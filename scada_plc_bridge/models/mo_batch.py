@@ -43,12 +43,12 @@ class MoBatch(models.Model):
     )
     date_plc_write = fields.Datetime(string="Written to PLC", readonly=True)
     push_state = fields.Selection(
-        [("none", "Not Yet"), ("failed", "Failed"), ("parked", "Parked")],
+        [("none", "Not Yet"), ("failed", "Failed"), ("parked", "Waiting for Retry")],
         string="Odoo Push",
         default="none",
         readonly=True,
         tracking=True,
-        help="Parked: failed too often; waits for an operator's Retry push.",
+        help="Waiting for retry: Odoo refused too often; it waits for an operator's Retry push.",
     )
     date_push_failed = fields.Datetime(string="Failing Since", readonly=True)
     retry_count = fields.Integer(string="Push Retries", readonly=True)
@@ -65,8 +65,8 @@ class MoBatch(models.Model):
     cancel_note = fields.Text(
         readonly=True,
         copy=False,
-        help="A cancel asked by an operator: carried out by the PLC's poller, which first clears the "
-        "WRITE slot; a batch the PLC runs already is recorded when the PLC reports on it.",
+        help="A cancel asked by an operator: Odoo first takes the recipe back from the PLC's recipe slot; "
+        "a batch the line runs already is recorded when the PLC reports on it.",
     )
     cancel_waits_for_plc = fields.Boolean(
         string="Cancel Waits for the PLC",
@@ -85,7 +85,7 @@ class MoBatch(models.Model):
         string="Lost by the PLC",
         readonly=True,
         copy=False,
-        help="The PLC's READ slot no longer shows this batch although it was dosing (PLC memory cleared, "
+        help="The PLC's result slot no longer shows this batch although it was dosing (PLC memory cleared, "
         "a cold start): the PLC does not hold it any more, so it may be reset.",
     )
     can_reset = fields.Boolean(compute="_compute_can_reset")

@@ -38,12 +38,16 @@ class ScadaBatchData(models.AbstractModel):
         string="PLC Reference",
         readonly=True,
         index=True,
-        help="The MO reference as written to the PLC's NO-MO field (16 ASCII characters at most).",
+        help="The MO reference as the PLC shows it (16 characters at most).",
     )
     production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True, index=True)
     plc_id = fields.Many2one("scada.plc", string="PLC", readonly=True, index=True)
     equipment = fields.Char(readonly=True, help="Code of the PLC (line) that ran the batch.")
-    slot = fields.Integer(readonly=True, help="PLC slot (1-10) the recipe was written to.")
+    slot = fields.Integer(
+        readonly=True,
+        help="The PLC's recipe slot (1-10) the batch was written to; its result comes back in the result "
+        "slot of the same number.",
+    )
     finished_goods = fields.Char(readonly=True)
     consumption = fields.Float(
         string="Planned Quantity (kg)",
@@ -66,15 +70,15 @@ class ScadaBatchData(models.AbstractModel):
     status_manufacturing = fields.Boolean(
         string="Finished on PLC",
         readonly=True,
-        help="The PLC reports the batch finished (status_manufacturing=1).",
+        help="The PLC reported the batch finished.",
     )
     status_operation = fields.Boolean(
-        string="PLC Failure", readonly=True, help="The PLC reports the batch failed (status_operation=1)."
+        string="PLC Failure", readonly=True, help="The PLC reported the batch failed."
     )
     status_read_data = fields.Boolean(
-        string="Read Acknowledged",
+        string="Result Taken",
         readonly=True,
-        help="The PLC's result was taken and its READ slot acknowledged (status_read_data=1).",
+        help="Odoo took the batch's result and told the PLC that it may use the slot again.",
     )
     last_read_from_plc = fields.Datetime(string="Last PLC Read", readonly=True)
     # Also declared by mo.batch; here so the history keeps when the batch started.

@@ -92,8 +92,8 @@ class ScadaPlc(models.Model):
             ("unknown", "Not polled yet"),
         ],
         compute="_compute_heartbeat",
-        help="Polled: the last read is recent.  PLC not answering: the poller reaches it no more.  "
-        "Polling stopped: no read for longer than the stale setting (no poller runs).",
+        help="Polled: the last read is recent.  PLC not answering: Odoo cannot reach it.  "
+        "Polling stopped: no read for longer than the stale setting (Odoo's PLC reader does not run).",
     )
     last_contact_age = fields.Char(string="Since Last Read", compute="_compute_heartbeat")
     last_error = fields.Text(readonly=True)
@@ -270,12 +270,12 @@ class ScadaPlc(models.Model):
         self.ensure_one()
         self._check_manager()
         self.env["scada.plc.request"]._request(self, "test")
-        return self._notify(_("Connection test handed to the PLC's poller; the result shows on the PLC."))
+        return self._notify(_("The connection is tested within a few seconds; the result shows on the PLC."))
 
     def action_read_now(self):
         for plc in self:
             self.env["scada.plc.request"]._request(plc, "read")
-        return self._notify(_("Read handed to the PLC's poller; the batches update within a poll interval."))
+        return self._notify(_("The PLC is read within a few seconds; the batches update then."))
 
     def action_view_batches(self):
         action = self.env["ir.actions.actions"]._for_xml_id("scada_plc_bridge.mo_batch_action")
@@ -300,7 +300,7 @@ class ScadaPlc(models.Model):
         created = self.env["scada.task.sync"]._sync_mo(self)
         self.env["scada.plc.request"]._request_per_plc("send", created)
         return self._notify(
-            _("Task 1: %(count)s MO(s) queued; their recipes are written by the poller.")
+            _("Task 1: %(count)s MO(s) queued; their recipes go to the PLC within a few seconds.")
             % {"count": len(created)}
         )
 

@@ -24,7 +24,7 @@ KINDS = [
     ("read", "Read now"),
     ("test", "Test connection"),
     ("send", "Send recipes"),
-    ("clear_read_slot", "Clear READ slot"),
+    ("clear_read_slot", "Clear result slot"),
     ("cancel", "Cancel batches"),
     ("slots", "Read slots"),
 ]
@@ -43,7 +43,7 @@ class ScadaPlcRequest(models.Model):
     plc_id = fields.Many2one("scada.plc", string="PLC", required=True, ondelete="cascade", index=True)
     kind = fields.Selection(KINDS, required=True)
     batch_ids = fields.Many2many("mo.batch", string="Batches")
-    slot = fields.Integer(help="READ slot, for clearing a slot.")
+    slot = fields.Integer(help="Result slot, for clearing a slot.")
     state = fields.Selection(
         [("pending", "Waiting"), ("running", "In Progress"), ("done", "Done"), ("failed", "Failed")],
         default="pending",

@@ -64,7 +64,7 @@ class ScadaBatchOperations(models.AbstractModel):
         pending = batches.filtered(lambda b: b.plc_write_state != "written")
         self.env["scada.plc.request"]._request_per_plc("send", pending)
         return self.env["scada.plc"]._notify(
-            _("%(count)s recipe(s) handed to the PLC's poller; the result shows here within a poll interval.")
+            _("%(count)s recipe(s) go to the PLC within a few seconds; the result shows here.")
             % {"count": len(pending)}
         )
 
@@ -86,9 +86,7 @@ class ScadaBatchOperations(models.AbstractModel):
         if failed:
             # Refused again, or being finished by the poller right now.
             messages = [
-                batch.last_error
-                if batch in locked
-                else _("%s is being finished by the poller.") % batch.mo_id
+                batch.last_error if batch in locked else _("%s is being finished right now.") % batch.mo_id
                 for batch in failed
             ]
             return self.env["scada.plc"]._notify("\n".join(messages), "danger", True)
@@ -161,7 +159,10 @@ class ScadaBatchOperations(models.AbstractModel):
         locked = finish.sudo()._lock_batches(batches.ids).with_env(self.env)
         if locked != batches:
             raise UserError(
-                _("%s: the poller is recording this batch right now; try again in a moment.")
+                _(
+                    "%s: Odoo is recording what the PLC reported for this batch right now; try again in a "
+                    "moment."
+                )
                 % ", ".join((batches - locked).mapped("mo_id"))
             )
         for batch in locked:
@@ -202,7 +203,7 @@ class ScadaBatchOperations(models.AbstractModel):
         self.env["scada.plc.request"]._request_per_plc("cancel", batches)
         return self.env["scada.plc"]._notify(
             _(
-                "Will be cancelled when the PLC's poller reaches the PLC: it takes the recipe back first; "
+                "Will be cancelled when Odoo reaches the PLC: it takes the recipe back first; "
                 "a batch the line doses already is recorded when the PLC reports on it."
             )
         )

@@ -115,9 +115,9 @@ class ScadaTaskPoll(models.AbstractModel):
                 # Only Odoo sets the READ handshake, once it holds the result: a PLC
                 # that presets it would have its result never taken, silently.
                 problem = _(
-                    "Slot %(slot)s: the PLC shows batch %(batch)s of MO %(mo)s as read already (handshake"
-                    " word 1) although Odoo has not taken its result; check the PLC program and the memory"
-                    " map's handshake word. Nothing is recorded until the slot is right."
+                    "Slot %(slot)s: the PLC shows batch %(batch)s of MO %(mo)s as taken already although Odoo"
+                    " has not taken its result; the PLC program (or its memory-map settings) must be checked."
+                    " Nothing is recorded until the slot is right."
                 ) % {"slot": reading.slot, "batch": batch.batch_no, "mo": batch.mo_id}
                 problems.append(problem)
                 self._record_plc_problem(batch, problem)
@@ -270,7 +270,7 @@ class ScadaTaskPoll(models.AbstractModel):
             and reading.fields.get("status_manufacturing")
             and reading.fields.get("status_operation")
         ):
-            errors.append(_("status_manufacturing and status_operation are both 1 (finished and failed)"))
+            errors.append(_("the PLC reports the batch both finished and failed"))
         return errors
 
     @api.model

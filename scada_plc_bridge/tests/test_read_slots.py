@@ -36,7 +36,7 @@ class TestReadSlots(ScadaCase):
         self.assertEqual((action["res_model"], action["target"]), ("scada.plc.slots", "new"))
         view = self.env["scada.plc.slots"].with_user(self.manager).browse(action["res_id"])
         self.assertEqual(view.request_id, request)
-        self.assertIn("Waiting for the PLC's poller", view.slots_html)
+        self.assertIn("Waiting for the PLC to be read", view.slots_html)
         self.assertEqual(view.action_refresh()["res_id"], view.id)
 
         self.cycle()

@@ -39,8 +39,8 @@ class ScadaPlcSlots(models.TransientModel):
                 wizard.slots_html = "".join(
                     "<h3>%s</h3>%s" % (html_escape(title), wizard._render(area, slots.get(area) or []))
                     for area, title in (
-                        ("read", _("READ slots (PLC to Odoo)")),
-                        ("write", _("WRITE slots (Odoo to PLC)")),
+                        ("read", _("Result slots (PLC to Odoo)")),
+                        ("write", _("Recipe slots (Odoo to PLC)")),
                     )
                 )
             elif request.state in ("done", "failed"):
@@ -50,7 +50,7 @@ class ScadaPlcSlots(models.TransientModel):
                 )
             else:
                 wizard.slots_html = "<p class='text-muted'>%s</p>" % html_escape(
-                    _("Waiting for the PLC's poller: press Refresh in a moment.")
+                    _("Waiting for the PLC to be read: press Refresh in a moment.")
                 )
 
     def _status(self, area, reading):
