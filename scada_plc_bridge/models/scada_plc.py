@@ -8,6 +8,9 @@ from ..const import BOARD_CHANNEL, HEARTBEAT_SECONDS, SILOS
 from ..plclib import memory_map
 
 _logger = logging.getLogger(__name__)
+# The settings of where the slots and the mailboxes lie in DM, checked together on save.
+MAP_SETTINGS = ("read_area_base", "write_area_base", "slot_stride", "slot_count")
+MAP_SETTINGS += ("failure_mailbox_base", "weighing_mailbox_base")
 
 
 class ScadaPlc(models.Model):
@@ -106,22 +109,11 @@ class ScadaPlc(models.Model):
     request_ids = fields.One2many("scada.plc.request", "plc_id", string="Requests")
     batch_count = fields.Integer(compute="_compute_batch_count")
     # Plant events (mailboxes): failures D8000-D8022, weighings D9000-D9013.
-    tz = fields.Selection(
-        _tz_get,
-        string="Time Zone",
-        default=lambda self: self.env["scada.task.failures"]._default_tz(),
-        help="The time zone of the PLC's clock: its timestamps are read in it.",
-    )
-    failure_mailbox = fields.Boolean(string="Read Failures", default=True, help="Poll the failure mailbox.")
-    weighing_mailbox = fields.Boolean(
-        string="Read Weighings", default=True, help="Poll the weighing mailbox."
-    )
-    failure_mailbox_base = fields.Integer(
-        string="Failure Mailbox (DM)", default=memory_map.FAILURE_MAILBOX_BASE
-    )
-    weighing_mailbox_base = fields.Integer(
-        string="Weighing Mailbox (DM)", default=memory_map.WEIGHING_MAILBOX_BASE
-    )
+    tz = fields.Selection(_tz_get, "Time Zone", default=lambda s: s.env["scada.task.failures"]._default_tz())
+    failure_mailbox = fields.Boolean("Read Failures", default=True)
+    weighing_mailbox = fields.Boolean("Read Weighings", default=True)
+    failure_mailbox_base = fields.Integer("Failure Mailbox (DM)", default=memory_map.FAILURE_MAILBOX_BASE)
+    weighing_mailbox_base = fields.Integer("Weighing Mailbox (DM)", default=memory_map.WEIGHING_MAILBOX_BASE)
     equipment_ids = fields.One2many("scada.equipment", "plc_id")
     failure_count = fields.Integer(string="Failures", compute="_compute_failure_stats")
     failure_mtbf = fields.Float(string="MTBF (h)", compute="_compute_failure_stats")
@@ -139,14 +131,7 @@ class ScadaPlc(models.Model):
             if not 0 < plc.port < 65536:
                 raise ValidationError(_("The port must be between 1 and 65535."))
 
-    @api.constrains(
-        "read_area_base",
-        "write_area_base",
-        "slot_stride",
-        "slot_count",
-        "failure_mailbox_base",
-        "weighing_mailbox_base",
-    )
+    @api.constrains(*MAP_SETTINGS)
     def _check_memory_map_settings(self):
         """Settings the poller cannot work with are refused on save, not
         found by the first poll: slots overlapping (stride smaller than the

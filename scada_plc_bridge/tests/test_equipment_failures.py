@@ -51,6 +51,11 @@ class TestEquipmentFailures(ScadaCase):
         self.assertTrue({"silo101", "silo113", "lq115", "motor_screw_01", "scale_02"} <= codes)
         self.assertEqual(len(codes), len(plc.equipment_ids), "each code once")
 
+    def test_a_new_plc_takes_the_users_time_zone(self):
+        self.env.user.tz = "Asia/Makassar"
+        plc = self.env["scada.plc"].create({"name": "Line 2", "code": "TZ02"})
+        self.assertEqual(plc.tz, "Asia/Makassar")
+
     def test_a_failure_is_recorded_with_the_plcs_time_in_utc(self):
         self.plc.tz = "Asia/Jakarta"  # UTC+7
         self.assertTrue(self.record(failure_event()))
