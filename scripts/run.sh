@@ -19,7 +19,7 @@ installed=$("$ROOT/scripts/pg.sh" psql -d "$db" -tAc \
 if [ "$installed" != installed ]; then
     say "creating the demo database '$db' (about a minute)"
     "$ROOT/scripts/pg.sh" dropdb "$db"
-    "$VENV/bin/odoo" -d "$db" -i scada_plc_bridge --stop-after-init --log-level=warn \
+    "$VENV/bin/odoo" -d "$db" -i scada_plc_bridge,scada_plc_bridge_maintenance --stop-after-init --log-level=warn \
         --logfile="$BENCH/logs/install-$db.log" \
         || die "installing the demo failed; see $BENCH/logs/install-$db.log"
 fi
@@ -71,7 +71,8 @@ trap cleanup EXIT
 
 sim_log=$BENCH/logs/simulator.log
 "$VENV/bin/scada-plc" sim --plant --host 127.0.0.1 --port "$SIM_PORT" \
-    --batch-seconds "${SCADA_SIM_BATCH_SECONDS:-40}" --fail-batch 3 --failure-rate 0.1 >"$sim_log" 2>&1 &
+    --batch-seconds "${SCADA_SIM_BATCH_SECONDS:-40}" --fail-batch 3 --failure-rate 0.1 \
+    --equipment-failure-rate "${SCADA_SIM_EQUIPMENT_FAILURE_RATE:-0.005}" >"$sim_log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 50); do
     grep -q '^listening on' "$sim_log" && break
