@@ -4,6 +4,7 @@ their raw words and an alarm, the PLC's time read in the PLC's time zone,
 recoveries ending the open failure, and the figures of the PLC."""
 
 import datetime
+from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
@@ -181,6 +182,13 @@ class TestEquipmentFailures(ScadaCase):
         event = FAILURE_BOX.decode([0] * FAILURE_BOX.size_words).as_dict()
         self.assertTrue(self.record(event))
         self.assertFalse(self.failures())
+
+    def test_an_event_nothing_records_is_left_in_the_plc(self):
+        events = self.env["scada.plant.events"]
+        event = memory_map.default_weighing_mailbox().decode([1] + [0] * 13).as_dict()
+        with patch.dict(type(events).RECORDERS, {memory_map.WEIGHING: "scada.task.not.installed"}):
+            self.assertFalse(events._record_mailbox_event(self.plc.id, memory_map.WEIGHING, event))
+        self.assertFalse(events._record_mailbox_event(0, memory_map.FAILURE, failure_event()), "no such PLC")
 
     def test_mailbox_settings_that_cannot_work_are_refused(self):
         with self.assertRaisesRegex(ValidationError, "cannot work"):
