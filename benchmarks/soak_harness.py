@@ -77,12 +77,12 @@ def take_held(line, held):
         "mo.batch",
         "search_read",
         [("review_state", "=", "needs_review")],
-        fields=["production_id", "mo_id", "review_reasons", "actual_weight_quantity_finished_goods"],
+        fields=["production_id", "mo_reference", "review_reasons", "actual_weight_quantity_finished_goods"],
     )
     for row in rows:
         production_id = row["production_id"][0]
         held[production_id] = {
-            "mo": row["mo_id"],
+            "mo": row["mo_reference"],
             "reasons": row["review_reasons"],
             "reached_stock_while_held": reached_stock(line.database, [production_id]).get(production_id, 0),
         }
@@ -107,8 +107,8 @@ def settled_line_problems(line, production_ids, queue_seconds=30):
         )
     except AssertionError:
         left = database.sql(
-            "SELECT string_agg(mo_id || ' (' || state || coalesce(', ' || last_error, '') || ')', '; ')"
-            " FROM mo_batch"
+            "SELECT string_agg(mo_reference || ' (' || state || coalesce(', ' || last_error, '') || ')',"
+            " '; ') FROM mo_batch"
         )
         problems.append("batches left in the queue (waited %ds more): %s" % (queue_seconds, left))
     try:
@@ -195,7 +195,7 @@ def archive_integrity(database, production_ids):
         ),
         (
             "history without a done or cancelled MO",
-            "SELECT h.mo_id || ' (' || h.status || ', MO ' || p.state || ')' FROM mo_history h"
+            "SELECT h.mo_reference || ' (' || h.status || ', MO ' || p.state || ')' FROM mo_history h"
             " JOIN mrp_production p ON p.id = h.production_id WHERE p.id IN (%s)"
             " AND NOT ((h.status = 'completed' AND p.state = 'done')"
             " OR (h.status IN ('cancelled', 'failed') AND p.state = 'cancel'))",
@@ -228,7 +228,7 @@ def archive_integrity(database, production_ids):
         ),
         (
             "MO still in the queue and archived",
-            "SELECT b.mo_id FROM mo_batch b JOIN mo_history h ON h.production_id = b.production_id"
+            "SELECT b.mo_reference FROM mo_batch b JOIN mo_history h ON h.production_id = b.production_id"
             " WHERE b.production_id IN (%s)",
         ),
     )

@@ -78,7 +78,7 @@ def test_no_operator_action_doses_twice_or_loses_a_dose(line):
 
     # A cold start: the PLC's memory is wiped while it doses.
     plc.sim.memory.write(0, [0] * plc.sim.memory.size)
-    took = alarm_within(database, "kind = 'slot_problem' AND mo_id IS NOT NULL", 2 * POLL_INTERVAL + 2)
+    took = alarm_within(database, "kind = 'slot_problem' AND mo_reference IS NOT NULL", 2 * POLL_INTERVAL + 2)
     assert took <= 2 * POLL_INTERVAL + 2
     assert batch_of(server, first)["plc_lost_batch"]
     rpc("mo.batch", "action_reset", [batch["id"]])

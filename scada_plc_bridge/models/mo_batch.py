@@ -15,7 +15,7 @@ class MoBatch(models.Model):
     _inherit = ["scada.batch.data", "mail.thread", "mail.activity.mixin"]
     _description = "SCADA batch queue"
     _order = "plc_id, slot, id"
-    _rec_name = "mo_id"
+    _rec_name = "mo_reference"
 
     production_id = fields.Many2one(required=True, ondelete="restrict")
     plc_id = fields.Many2one(required=True, ondelete="restrict")
@@ -169,7 +169,7 @@ class MoBatch(models.Model):
 
     @api.depends(
         "actual_weight_quantity_finished_goods",
-        "consumption",
+        "planned_quantity",
         *["actual_consumption_" + t for t in SILO_TAGS],
     )
     def _compute_progress(self):
@@ -177,7 +177,9 @@ class MoBatch(models.Model):
             actual = batch.actual_weight_quantity_finished_goods or sum(
                 batch["actual_consumption_" + tag] for tag in SILO_TAGS
             )
-            batch.progress = min(100.0, 100.0 * actual / batch.consumption) if batch.consumption else 0.0
+            batch.progress = (
+                min(100.0, 100.0 * actual / batch.planned_quantity) if batch.planned_quantity else 0.0
+            )
 
     @api.depends(*["consumption_" + t for t in SILO_TAGS], *["actual_consumption_" + t for t in SILO_TAGS])
     def _compute_deviations(self):
@@ -268,7 +270,7 @@ class MoBatch(models.Model):
                     "Batches leave the queue only through the bridge (finished, or cancelled with the "
                     "Cancel button), never by deleting them: %s"
                 )
-                % ", ".join(self.mapped("mo_id"))
+                % ", ".join(self.mapped("mo_reference"))
             )
         return super().unlink()
 

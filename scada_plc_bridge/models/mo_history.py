@@ -15,7 +15,7 @@ class MoHistory(models.Model):
     _inherit = ["scada.batch.data"]
     _description = "SCADA batch history"
     _order = "date_archived desc, id desc"
-    _rec_name = "mo_id"
+    _rec_name = "mo_reference"
 
     status = fields.Selection(
         HISTORY_STATUSES,

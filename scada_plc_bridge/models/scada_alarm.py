@@ -31,7 +31,7 @@ class ScadaAlarm(models.Model):
     reason = fields.Text(required=True, readonly=True)
     batch_id = fields.Many2one("mo.batch", readonly=True, ondelete="set null")
     production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True)
-    mo_id = fields.Char(string="MO", readonly=True)
+    mo_reference = fields.Char(string="MO", readonly=True)
     date_first = fields.Datetime(
         string="First Seen", required=True, readonly=True, default=fields.Datetime.now
     )
@@ -74,7 +74,7 @@ class ScadaAlarm(models.Model):
                 "reason": reason,
                 "batch_id": batch.id if batch else False,
                 "production_id": production.id or False,
-                "mo_id": production.name or (batch and batch.mo_id) or False,
+                "mo_reference": production.name or (batch and batch.mo_reference) or False,
             }
         )
 
@@ -112,7 +112,7 @@ class ScadaAlarm(models.Model):
                 "id": alarm.id,
                 "kind": dict(self._fields["kind"]._description_selection(self.env))[alarm.kind],
                 "plc": alarm.plc_id.display_name,
-                "mo": alarm.mo_id or "",
+                "mo": alarm.mo_reference or "",
                 "production_id": alarm.production_id.id,
                 "when": format_datetime(self.env, alarm.date_last, dt_format="short"),
                 "reason": alarm.reason,

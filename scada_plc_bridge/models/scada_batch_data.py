@@ -33,7 +33,7 @@ class ScadaBatchData(models.AbstractModel):
     batch_no = fields.Integer(
         string="Batch No.", readonly=True, index=True, help="Batch number sent to the PLC."
     )
-    mo_id = fields.Char(string="MO", readonly=True, index=True, help="Manufacturing order reference.")
+    mo_reference = fields.Char(string="MO", readonly=True, index=True, help="Manufacturing order reference.")
     plc_ref = fields.Char(
         string="PLC Reference",
         readonly=True,
@@ -49,7 +49,7 @@ class ScadaBatchData(models.AbstractModel):
         "slot of the same number.",
     )
     finished_goods = fields.Char(readonly=True)
-    consumption = fields.Float(
+    planned_quantity = fields.Float(
         string="Planned Quantity (kg)",
         digits=KG_DIGITS,
         readonly=True,

@@ -233,7 +233,8 @@ class ScadaPlcRequest(models.Model):
             if failed:
                 why = result if state == "failed" else _("the PLC did not take the write")
                 return "failed", "\n".join(
-                    _("%(mo)s: not in the PLC yet: %(why)s") % {"mo": b.mo_id, "why": b.last_error or why}
+                    _("%(mo)s: not in the PLC yet: %(why)s")
+                    % {"mo": b.mo_reference, "why": b.last_error or why}
                     for b in failed
                 )
             if state == "done":

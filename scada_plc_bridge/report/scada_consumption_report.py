@@ -13,13 +13,13 @@ class ScadaConsumptionReport(models.Model):
     _description = "SCADA consumption per material"
     _auto = False
     _order = "date_archived desc, id"
-    _rec_name = "mo_id"
+    _rec_name = "mo_reference"
 
     date = fields.Date(readonly=True, help="Day the batch was archived, in the plant's time zone.")
     date_archived = fields.Datetime(string="Archived On", readonly=True)
     history_id = fields.Many2one("mo.history", string="Batch", readonly=True)
     plc_id = fields.Many2one("scada.plc", string="PLC", readonly=True)
-    mo_id = fields.Char(string="MO", readonly=True)
+    mo_reference = fields.Char(string="MO", readonly=True)
     production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True)
     product_id = fields.Many2one("product.product", string="Finished Product", readonly=True)
     silo_tag = fields.Selection(
@@ -81,7 +81,7 @@ class ScadaConsumptionReport(models.Model):
                 %(date)s AS date,
                 h.date_archived,
                 h.plc_id,
-                h.mo_id,
+                h.mo_reference,
                 h.production_id,
                 mp.product_id,
                 s.tag AS silo_tag,

@@ -47,7 +47,7 @@ class ReportScadaDaySheet(models.AbstractModel):
 
         batches = [
             {
-                "mo": history.mo_id,
+                "mo": history.mo_reference,
                 "product": history.production_id.product_id.display_name or history.finished_goods or "",
                 "start": when(history.date_plc_write),
                 "end": when(history.date_archived),
@@ -83,7 +83,7 @@ class ReportScadaDaySheet(models.AbstractModel):
             )
         failures = [
             {
-                "mo": history.mo_id,
+                "mo": history.mo_reference,
                 "time": when(history.date_archived),
                 "status": status(history),
                 "notes": history.notes or "",

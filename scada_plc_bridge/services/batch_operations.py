@@ -75,7 +75,8 @@ class ScadaBatchOperations(models.AbstractModel):
         not_finished = batches.exists().filtered(lambda b: not b.status_manufacturing or b.status_operation)
         if not_finished:
             raise UserError(
-                _("Only batches the PLC finished can be pushed: %s") % ", ".join(not_finished.mapped("mo_id"))
+                _("Only batches the PLC finished can be pushed: %s")
+                % ", ".join(not_finished.mapped("mo_reference"))
             )
         finish = self.env["scada.task.finish"].sudo()
         locked = finish._lock_batches(batches.exists().ids).with_env(self.env)
@@ -86,7 +87,9 @@ class ScadaBatchOperations(models.AbstractModel):
         if failed:
             # Refused again, or being finished by the poller right now.
             messages = [
-                batch.last_error if batch in locked else _("%s is being finished right now.") % batch.mo_id
+                batch.last_error
+                if batch in locked
+                else _("%s is being finished right now.") % batch.mo_reference
                 for batch in failed
             ]
             return self.env["scada.plc"]._notify("\n".join(messages), "danger", True)
@@ -131,16 +134,16 @@ class ScadaBatchOperations(models.AbstractModel):
         batch the PLC does not hold: never taken, finished or failed by the
         PLC, or lost by it (its READ slot wiped while it ran)."""
         if batch.cancel_note:
-            return _("%s: a cancel is on its way to the PLC; a reset would undo it.") % batch.mo_id
+            return _("%s: a cancel is on its way to the PLC; a reset would undo it.") % batch.mo_reference
         if batch.replaces_plc_identity and batch.plc_write_state != "written":
-            return _("%s: the previous reset has not reached the PLC yet.") % batch.mo_id
+            return _("%s: the previous reset has not reached the PLC yet.") % batch.mo_reference
         if batch.state == "running" and not batch.plc_lost_batch:
             return (
                 _(
                     "%s: the line is dosing this batch. Wait for it to finish, or cancel it: what the line "
                     "dosed is then recorded. A reset would dose the recipe a second time."
                 )
-                % batch.mo_id
+                % batch.mo_reference
             )
         return None
 
@@ -163,7 +166,7 @@ class ScadaBatchOperations(models.AbstractModel):
                     "%s: Odoo is recording what the PLC reported for this batch right now; try again in a "
                     "moment."
                 )
-                % ", ".join((batches - locked).mapped("mo_id"))
+                % ", ".join((batches - locked).mapped("mo_reference"))
             )
         for batch in locked:
             scrapped = finish._scrap_dosed_material(batch)
@@ -194,10 +197,10 @@ class ScadaBatchOperations(models.AbstractModel):
         if resetting:
             raise UserError(
                 _("%s: a reset is on its way to the PLC; cancel once the PLC has the new recipe.")
-                % ", ".join(resetting.mapped("mo_id"))
+                % ", ".join(resetting.mapped("mo_reference"))
             )
         for batch in batches:
-            _logger.info("[TASK 1] %s: cancel asked by %s: %s", batch.mo_id, self.env.user.name, notes)
+            _logger.info("[TASK 1] %s: cancel asked by %s: %s", batch.mo_reference, self.env.user.name, notes)
             batch.sudo().write({"cancel_note": notes})
             batch._post_note(notes)
         self.env["scada.plc.request"]._request_per_plc("cancel", batches)

@@ -73,11 +73,14 @@ class ScadaPlausibility(models.AbstractModel):
             )
         if (
             weight
-            and batch.consumption
-            and (abs(weight - batch.consumption) * 100.0 / batch.consumption > limits["weight_percent"])
+            and batch.planned_quantity
+            and (
+                abs(weight - batch.planned_quantity) * 100.0 / batch.planned_quantity
+                > limits["weight_percent"]
+            )
         ):
             reasons.append(
                 _("Finished weight %(weight).2f kg against %(planned).2f kg planned")
-                % {"weight": weight, "planned": batch.consumption}
+                % {"weight": weight, "planned": batch.planned_quantity}
             )
         return reasons

@@ -96,7 +96,7 @@ class ScadaTaskFinish(models.AbstractModel):
     @api.model
     def _push_to_odoo(self, batch):
         """Finish the MO with the PLC's actuals, archive, dequeue: all or nothing."""
-        mo_id, plc, batch_id = batch.mo_id, batch.plc_id, batch.id
+        mo_reference, plc, batch_id = batch.mo_reference, batch.plc_id, batch.id
         try:
             with self.env.cr.savepoint():
                 self._finish_production(batch)
@@ -118,7 +118,7 @@ class ScadaTaskFinish(models.AbstractModel):
             batch.plc_id._notify_board(batch.ids)
             return False
         plc._notify_board([batch_id])
-        _logger.info("[TASK 3] %s done in Odoo and archived", mo_id)
+        _logger.info("[TASK 3] %s done in Odoo and archived", mo_reference)
         return True
 
     @api.model
@@ -150,14 +150,19 @@ class ScadaTaskFinish(models.AbstractModel):
         if not batch or not batch.status_operation:
             return False
         self.env.cr.execute("SELECT id FROM mo_batch WHERE id = %s FOR UPDATE", (batch.id,))
-        mo_id, plc, production, batch_id = batch.mo_id, batch.plc_id, batch.production_id, batch.id
+        mo_reference, plc, production, batch_id = (
+            batch.mo_reference,
+            batch.plc_id,
+            batch.production_id,
+            batch.id,
+        )
         try:
             with self.env.cr.savepoint():
                 self._cancel_and_archive(batch, self._auto_cancel_note(), refuse_done=True)
                 self.env["scada.alarm"]._raise(
                     "auto_cancel",
                     plc,
-                    _("The PLC reported %(mo)s failed; the MO was cancelled.") % {"mo": mo_id},
+                    _("The PLC reported %(mo)s failed; the MO was cancelled.") % {"mo": mo_reference},
                     production=production,
                 )
         except Exception as error:
@@ -165,13 +170,13 @@ class ScadaTaskFinish(models.AbstractModel):
                 raise
             message = _("Auto-cancel refused by Odoo: %s") % error
             if batch.last_error != message:
-                _logger.warning("[TASK 2] %s: %s", mo_id, message)
+                _logger.warning("[TASK 2] %s: %s", mo_reference, message)
                 batch.write({"last_error": message})
                 batch._post_note(message)
                 self.env["scada.alarm"]._raise("plc_failure", batch.plc_id, message, batch=batch)
             return False
         plc._notify_board([batch_id], alarm=True)
-        _logger.warning("[TASK 2] %s: auto-cancelled (status_operation=1 from the PLC)", mo_id)
+        _logger.warning("[TASK 2] %s: auto-cancelled (status_operation=1 from the PLC)", mo_reference)
         return True
 
     # -- the MO and the archive ------------------------------------------------
@@ -259,7 +264,7 @@ class ScadaTaskFinish(models.AbstractModel):
 
     @api.model
     def _record_push_failure(self, batch, error):
-        message = _("Odoo refused to finish %(mo)s: %(error)s") % {"mo": batch.mo_id, "error": error}
+        message = _("Odoo refused to finish %(mo)s: %(error)s") % {"mo": batch.mo_reference, "error": error}
         _logger.warning("[TASK 3] %s", message, exc_info=not isinstance(error, UserError))
         retries = batch.retry_count + 1
         parked = retries >= self.env["scada.settings"]._get("max_push_retries")

@@ -64,7 +64,7 @@ class ScadaTaskHealth(models.AbstractModel):
                 continue
             batch = self.env["mo.batch"].browse(batch_id)
             user = batch.plc_id.responsible_user_id or managers[:1] or self.env.user
-            _logger.warning("[TASK 4] %s: %s", batch.mo_id, summary)
+            _logger.warning("[TASK 4] %s: %s", batch.mo_reference, summary)
             batch.activity_schedule(
                 activity_type_id=activity_type.id, summary=summary, note=detail, user_id=user.id
             )

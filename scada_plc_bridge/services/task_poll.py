@@ -118,7 +118,7 @@ class ScadaTaskPoll(models.AbstractModel):
                     "Slot %(slot)s: the PLC shows batch %(batch)s of MO %(mo)s as taken already although Odoo"
                     " has not taken its result; the PLC program (or its memory-map settings) must be checked."
                     " Nothing is recorded until the slot is right."
-                ) % {"slot": reading.slot, "batch": batch.batch_no, "mo": batch.mo_id}
+                ) % {"slot": reading.slot, "batch": batch.batch_no, "mo": batch.mo_reference}
                 problems.append(problem)
                 self._record_plc_problem(batch, problem)
                 continue
@@ -177,7 +177,7 @@ class ScadaTaskPoll(models.AbstractModel):
             "Slot %(slot)s no longer shows batch %(batch)s of %(mo)s, which the line was dosing: the PLC's "
             "memory was cleared (cold start?). The line will not finish it; reset it to dose it again "
             "(what was dosed so far is scrapped), or cancel it."
-        ) % {"slot": batch.slot, "batch": batch.batch_no, "mo": batch.mo_id}
+        ) % {"slot": batch.slot, "batch": batch.batch_no, "mo": batch.mo_reference}
         _logger.warning("[TASK 2] %s: %s", batch.plc_id.code, message)
         batch.write({"plc_lost_batch": True, "plc_read_error": message})
         batch._post_note(message)
@@ -229,7 +229,7 @@ class ScadaTaskPoll(models.AbstractModel):
                 )
             else:
                 message = _("%(mo)s was written to the PLC %(minutes)d min ago and is not seen dosing.")
-            message %= {"mo": batch.mo_id, "minutes": (now - since).total_seconds() // 60}
+            message %= {"mo": batch.mo_reference, "minutes": (now - since).total_seconds() // 60}
             _logger.warning("[TASK 2] %s: %s", batch.plc_id.code, message)
             batch.write({"stalled": True})
             self.env["scada.alarm"]._raise("batch_stalled", batch.plc_id, message, batch=batch)
@@ -346,13 +346,13 @@ class ScadaTaskPoll(models.AbstractModel):
         if reported["status_operation"]:
             values.update(status_operation=True)
             result = "failed"
-            _logger.warning("[TASK 2] %s: %s failed on the PLC", batch.equipment, batch.mo_id)
+            _logger.warning("[TASK 2] %s: %s failed on the PLC", batch.equipment, batch.mo_reference)
         elif reported["status_manufacturing"]:
             signature = json.dumps(reported, sort_keys=True, default=str)
             if batch.plc_finished_signature == signature:
                 values.update(status_manufacturing=True, status_read_data=True)
                 result = "finished"
-                _logger.info("[TASK 2] %s: %s finished on the PLC", batch.equipment, batch.mo_id)
+                _logger.info("[TASK 2] %s: %s finished on the PLC", batch.equipment, batch.mo_reference)
             else:
                 values["plc_finished_signature"] = signature
         changed = self._write_changes(batch, values, now)
@@ -369,7 +369,7 @@ class ScadaTaskPoll(models.AbstractModel):
         text = "\n".join(reasons)
         batch.write({"review_state": "needs_review", "review_reasons": text})
         _logger.warning(
-            "[TASK 2] %s: %s held for review: %s", batch.equipment, batch.mo_id, "; ".join(reasons)
+            "[TASK 2] %s: %s held for review: %s", batch.equipment, batch.mo_reference, "; ".join(reasons)
         )
         batch._post_note(_("Held for review, nothing posted to stock:\n%s") % text)
         self.env["scada.alarm"]._raise("needs_review", batch.plc_id, text, batch=batch)

@@ -99,7 +99,7 @@ class ScadaTaskSync(models.AbstractModel):
                     self._tell_refused(plc, production, error)
             batches = self.env["mo.batch"].create(values_list)
             if batches:
-                _logger.info("[TASK 1] %s: queued %s", plc.code, ", ".join(batches.mapped("mo_id")))
+                _logger.info("[TASK 1] %s: queued %s", plc.code, ", ".join(batches.mapped("mo_reference")))
             created |= batches
         return created
 
@@ -121,14 +121,14 @@ class ScadaTaskSync(models.AbstractModel):
         kg = self.env.ref("uom.product_uom_kgm")
         values = {
             "batch_no": int(self.env["ir.sequence"].next_by_code("mo.batch")),
-            "mo_id": production.name,
+            "mo_reference": production.name,
             "plc_ref": self._plc_ref_for(production, plc),
             "production_id": production.id,
             "plc_id": plc.id,
             "equipment": plc.code,
             "slot": slot,
             "finished_goods": production.product_id.display_name,
-            "consumption": production.product_uom_id._compute_quantity(production.product_qty, kg),
+            "planned_quantity": production.product_uom_id._compute_quantity(production.product_qty, kg),
             "company_id": production.company_id.id,
         }
         for move in production.move_raw_ids.filtered(lambda m: m.state != "cancel"):
@@ -149,7 +149,7 @@ class ScadaTaskSync(models.AbstractModel):
             "mo_id": batch.plc_ref,
             "bom": plc_text(batch.production_id.bom_id.code or batch.production_id.bom_id.display_name),
             "finished_goods": plc_text(batch.finished_goods),
-            "quantity": batch.consumption,
+            "quantity": batch.planned_quantity,
             "status_read_data": False,
         }
         for tag, silo_id, _label in SILOS:
@@ -221,7 +221,9 @@ class ScadaTaskSync(models.AbstractModel):
         batch._post_note(
             note % {"plc": batch.plc_id.code, "slot": batch.slot, "batch": batch.batch_no, "detail": detail}
         )
-        _logger.info("[TASK 1] %s: %s %s in slot %s", batch.plc_id.code, batch.mo_id, status, batch.slot)
+        _logger.info(
+            "[TASK 1] %s: %s %s in slot %s", batch.plc_id.code, batch.mo_reference, status, batch.slot
+        )
 
     @api.model
     def _record_reset_undone(self, batch_id):
@@ -247,7 +249,7 @@ class ScadaTaskSync(models.AbstractModel):
             )
             % batch.batch_no
         )
-        _logger.warning("[TASK 1] %s %s: %s", batch.plc_id.code, batch.mo_id, message)
+        _logger.warning("[TASK 1] %s %s: %s", batch.plc_id.code, batch.mo_reference, message)
         batch._post_note(message)
 
     @api.model
@@ -258,6 +260,6 @@ class ScadaTaskSync(models.AbstractModel):
         message = _("Recipe not written to slot %(slot)s: %(error)s") % {"slot": batch.slot, "error": error}
         if batch.last_error != message or batch.plc_write_state != "failed":
             # Written once per new reason, not every cycle: the row stays free for operators.
-            _logger.warning("[TASK 1] %s %s: %s", batch.plc_id.code, batch.mo_id, message)
+            _logger.warning("[TASK 1] %s %s: %s", batch.plc_id.code, batch.mo_reference, message)
             batch._post_note(message)
             batch.write({"plc_write_state": "failed", "last_error": message})

@@ -123,7 +123,8 @@ class ScadaTaskWeighings(models.AbstractModel):
             target.status != "completed" or target.production_id.state != "done"
         ):
             problems.append(
-                _("MO %(mo)s was cancelled: the weighing cannot be posted on it.") % {"mo": target.mo_id}
+                _("MO %(mo)s was cancelled: the weighing cannot be posted on it.")
+                % {"mo": target.mo_reference}
             )
         if target:
             weighing.write(
@@ -215,7 +216,8 @@ class ScadaTaskWeighings(models.AbstractModel):
                 raise
             self._hold(
                 weighing,
-                _("Odoo refused to post it on %(mo)s: %(error)s") % {"mo": target.mo_id, "error": error},
+                _("Odoo refused to post it on %(mo)s: %(error)s")
+                % {"mo": target.mo_reference, "error": error},
             )
 
     # -- posting ---------------------------------------------------------------

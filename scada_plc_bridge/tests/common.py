@@ -42,7 +42,7 @@ def plc_reports(simulator, batch, **values):
     fields = {
         "batch_no": plc_batch_word(batch.batch_no),
         "mo_id": batch.plc_ref,
-        "quantity": batch.consumption,
+        "quantity": batch.planned_quantity,
     }
     fields.update({memory_map.silo_id_key(tag): silo_id for tag, silo_id in memory_map.PLANT_SILOS})
     fields.update(values)

@@ -24,7 +24,9 @@ class TestAccess(ScadaCase):
         )
 
     def test_user_sees_batches_and_history(self):
-        self.assertEqual(self.batch.with_user(self.user).read(["mo_id"])[0]["mo_id"], self.production.name)
+        self.assertEqual(
+            self.batch.with_user(self.user).read(["mo_reference"])[0]["mo_reference"], self.production.name
+        )
         self.assertTrue(self.history.with_user(self.user).read(["notes"]))
 
     def test_user_cannot_edit_a_plc(self):

@@ -6,6 +6,8 @@ import pathlib
 
 from odoo.tests import SavepointCase, tagged
 
+from ..const import ARCHIVE_CONTEXT_KEY
+
 MIGRATIONS = pathlib.Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -34,3 +36,39 @@ class TestMigrations(SavepointCase):
         self.assertEqual(task3.code, "model._cron_process_completed()")
         self.assertTrue(callable(self.env[task3.model_id.model]._cron_process_completed))
         self.assertEqual(task3.interval_number, 7)
+
+    def test_renamed_fields_keep_the_history_data_and_their_field_records(self):
+        plc = self.env["scada.plc"].create({"name": "Migration line", "code": "MIG01", "port": 9})
+        archive = self.env["mo.history"].with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo()
+        history = archive.create(
+            {
+                "mo_reference": "WH/MO/00077",
+                "planned_quantity": 500.0,
+                "status": "completed",
+                "plc_id": plc.id,
+            }
+        )
+        history.flush()
+        field_id = self.env["ir.model.fields"]._get("mo.history", "mo_reference").id
+        cr = self.env.cr
+        # The database as 14.0.1.0.0 left it (rolled back with the test).
+        for table, columns in (
+            ("mo_history", ("mo_reference", "planned_quantity")),
+            ("mo_batch", ("mo_reference", "planned_quantity")),
+            ("scada_alarm", ("mo_reference",)),
+        ):
+            for column in columns:
+                old = {"mo_reference": "mo_id", "planned_quantity": "consumption"}[column]
+                cr.execute('ALTER TABLE "%s" RENAME COLUMN "%s" TO "%s"' % (table, column, old))
+        cr.execute("UPDATE ir_model_fields SET name = 'mo_id' WHERE name = 'mo_reference'")
+        cr.execute("UPDATE ir_model_fields SET name = 'consumption' WHERE name = 'planned_quantity'")
+        load("14.0.1.1.0", "pre-migrate-rename-fields.py").migrate(cr, "14.0.1.0.0")
+        cr.execute("SELECT mo_reference, planned_quantity FROM mo_history WHERE id = %s", (history.id,))
+        self.assertEqual(cr.fetchone(), ("WH/MO/00077", 500.0))
+        cr.execute("SELECT name FROM ir_model_fields WHERE id = %s", (field_id,))
+        self.assertEqual(cr.fetchone()[0], "mo_reference", "the same field record: tracking values keep it")
+        cr.execute(
+            "SELECT 1 FROM information_schema.columns"
+            " WHERE table_name = 'scada_alarm' AND column_name = 'mo_id'"
+        )
+        self.assertFalse(cr.fetchone())

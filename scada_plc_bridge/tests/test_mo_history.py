@@ -31,7 +31,7 @@ class TestHistoryIsImmutable(ScadaCase):
 
     def test_history_is_created_by_the_queue_only(self):
         with self.assertRaises(AccessError):
-            self.env["mo.history"].sudo().create({"status": "completed", "mo_id": "X"})
+            self.env["mo.history"].sudo().create({"status": "completed", "mo_reference": "X"})
 
 
 @tagged("post_install", "-at_install")
@@ -43,7 +43,9 @@ class TestHistoryStatuses(ScadaCase):
     def setUpClass(cls):
         super().setUpClass()
         archive = cls.env["mo.history"].with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo()
-        cls.history = archive.create({"mo_id": "WH/MO/00042", "status": "cancelled", "plc_id": cls.plc.id})
+        cls.history = archive.create(
+            {"mo_reference": "WH/MO/00042", "status": "cancelled", "plc_id": cls.plc.id}
+        )
 
     def test_no_failed_status_and_plc_failures_by_status_operation(self):
         statuses = dict(self.env["mo.history"]._fields["status"].selection)

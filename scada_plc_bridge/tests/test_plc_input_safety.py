@@ -152,7 +152,7 @@ class TestPlcInputSafety(ScadaCase):
                 "read": 6000 + 100 * (batch.slot - 1),
                 "write": 7000 + 100 * (batch.slot - 1),
                 "batch": batch.batch_no,
-                "mo": batch.mo_id,
+                "mo": batch.mo_reference,
             },
         )
         free = str(4 if batch.slot != 4 else 3)

@@ -45,8 +45,8 @@ class TestReadSlots(ScadaCase):
         view.invalidate_cache()
         html = view.slots_html
         self.assertNotIn("Waiting", html)
-        self.assertIn("READ slots", html)
-        self.assertIn("WRITE slots", html)
+        self.assertIn("Result slots", html)
+        self.assertIn("Recipe slots", html)
         self.assertEqual(html.count("<tr"), 2 * (1 + self.plc.slot_count))
 
     def test_the_view_shows_the_read_and_write_slots_as_the_plc_shows_them(self):

@@ -29,13 +29,13 @@ class ReportCase(ScadaCase):
         record = dict(
             {
                 "batch_no": 9000 + production.id,
-                "mo_id": production.name,
+                "mo_reference": production.name,
                 "production_id": production.id,
                 "plc_id": cls.plc.id,
                 "equipment": cls.plc.code,
                 "slot": 1,
                 "finished_goods": production.product_id.display_name,
-                "consumption": 1000.0,
+                "planned_quantity": 1000.0,
                 "consumption_silo_d": 600.0,
                 "consumption_silo_b": 350.0,
                 "consumption_lq114": 40.0,
@@ -225,7 +225,9 @@ class TestDayReport(ReportCase):
 
     def test_the_plants_day_with_batches_consumption_and_failures(self):
         sheet = self.values(date_from="2026-03-02", date_to="2026-03-02")
-        self.assertEqual([b["mo"] for b in sheet["batches"]], [self.done.mo_id, self.failed.mo_id])
+        self.assertEqual(
+            [b["mo"] for b in sheet["batches"]], [self.done.mo_reference, self.failed.mo_reference]
+        )
         self.assertEqual(sheet["batches"][0]["end"], "3/2/26, 3:00 AM", "in the reader's time zone")
         self.assertEqual(sheet["completed_count"], 1)
         copra = [line for line in sheet["consumption"] if line["material"] == "KOPRA"]
@@ -240,7 +242,13 @@ class TestDayReport(ReportCase):
         html = report._render_qweb_html(
             self.plc.ids, data={"date_from": "2026-03-01", "date_to": "2026-03-02"}
         )[0].decode()
-        for text in (self.done.mo_id, self.failed.mo_id, self.other_day.mo_id, "KOPRA", "Auto-cancelled"):
+        for text in (
+            self.done.mo_reference,
+            self.failed.mo_reference,
+            self.other_day.mo_reference,
+            "KOPRA",
+            "Auto-cancelled",
+        ):
             self.assertIn(text, html)
 
     def test_wizard_defaults_from_the_history_selection(self):
@@ -383,7 +391,7 @@ class TestOneRuleForFormsAndReport(ReportCase):
         sheet = self.env["report.scada_plc_bridge.report_scada_day_sheet"]
         for day, history in (("2026-03-04", before), ("2026-03-05", after)):
             values = sheet._get_report_values(self.plc.ids, data={"date_from": day, "date_to": day})
-            self.assertEqual([b["mo"] for b in values["sheets"][0]["batches"]], [history.mo_id], day)
+            self.assertEqual([b["mo"] for b in values["sheets"][0]["batches"]], [history.mo_reference], day)
 
     def test_sql_and_python_cut_the_same_days_across_clock_changes(self):
         """Havana's clocks change at midnight (2026-03-08 00:00 does not

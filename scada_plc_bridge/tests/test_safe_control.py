@@ -295,8 +295,8 @@ class TestSafeControl(ScadaCase):
         self.plc_takes()
         self.report(self.batch, actual_consumption_silo_d=120.0, status_read_data=True)
         self.cycle()
-        self.assertIn("handshake", self.batch.plc_read_error)
-        self.assertIn("handshake", self.plc.slot_problems)
+        self.assertIn("as taken already", self.batch.plc_read_error)
+        self.assertIn("as taken already", self.plc.slot_problems)
         alarm = self.env["scada.alarm"].search([("plc_id", "=", self.plc.id), ("state", "=", "open")])
         self.assertEqual(alarm.kind, "slot_problem")
         self.assertFalse(self.batch.actual_consumption_silo_d, "nothing taken from such a slot")
@@ -343,7 +343,7 @@ class TestSafeControl(ScadaCase):
         request = self.request("send")
         self.assertEqual(request.state, "failed")
         self.assertIn("not in the PLC yet", request.result)
-        self.assertNotEqual(request.result.strip(), self.batch.mo_id)
+        self.assertNotEqual(request.result.strip(), self.batch.mo_reference)
         back_online()
 
     def test_acknowledge_all(self):

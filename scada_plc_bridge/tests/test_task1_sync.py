@@ -46,7 +46,7 @@ class TestSyncMo(ScadaCase):
         self.plc.port = self.simulator.port
         self.cycle()
         self.assertEqual((batch.state, batch.plc_write_state), ("sent", "written"), batch.last_error)
-        self.assertEqual(self.simulator.read_slot_values("write", batch.slot)["mo_id"], batch.mo_id)
+        self.assertEqual(self.simulator.read_slot_values("write", batch.slot)["mo_id"], batch.mo_reference)
 
     def test_slot_not_yet_taken_by_the_plc_is_not_overwritten(self):
         self.simulator.write_slot_values("write", 1, {"mo_id": "OTHER/MO/42", "status_read_data": False})
@@ -68,7 +68,7 @@ class TestSyncMo(ScadaCase):
         production = self.confirmed_mo(1000)
         production.name = "PLANT-A/MO/2026/00001"  # 21 characters; the PLC's field holds 16
         batch = self.queue()
-        self.assertEqual(batch.mo_id, "PLANT-A/MO/2026/00001")  # Odoo keeps the full name
+        self.assertEqual(batch.mo_reference, "PLANT-A/MO/2026/00001")  # Odoo keeps the full name
         self.assertEqual(batch.plc_ref, "-A/MO/2026/00001")
         self.assertEqual(self.simulator.read_slot_values("write", batch.slot)["mo_id"], batch.plc_ref)
         self.report(batch, actual_consumption_silo_d=42.5)

@@ -85,8 +85,8 @@ class TestPlcRead(ScadaCase):
         self.assertTrue(self.batch.exists())
         self.assertEqual(self.production.state, "confirmed")
         self.assertFalse(self.batch.status_operation or self.batch.status_manufacturing)
-        self.assertIn("both 1", self.batch.plc_read_error)
-        self.assertIn("both 1", self.plc.slot_problems)
+        self.assertIn("both finished and failed", self.batch.plc_read_error)
+        self.assertIn("both finished and failed", self.plc.slot_problems)
         self.assertEqual(self.simulator.read_slot_values("read", self.batch.slot)["status_read_data"], 0)
         self.report(self.batch, status_operation=False)  # sane again: finishes
         self.cycle()

@@ -334,13 +334,13 @@ class TestReportTours(ScadaBrowserCase):
         production = self.production()
         record = {
             "batch_no": 7000 + production.id,
-            "mo_id": production.name,
+            "mo_reference": production.name,
             "production_id": production.id,
             "plc_id": self.plc.id,
             "equipment": self.plc.code,
             "slot": 1,
             "finished_goods": self.feed.display_name,
-            "consumption": 1000.0,
+            "planned_quantity": 1000.0,
             "consumption_silo_d": 600.0,
             "consumption_silo_b": 350.0,
             "consumption_lq114": 50.0,
@@ -429,7 +429,7 @@ class TestReportTours(ScadaBrowserCase):
         self.assertTrue(pdf.startswith(b"%PDF"))
         text = self.pdf_text(pdf)
         for history in done | failed:
-            self.assertIn(history.mo_id, text)
+            self.assertIn(history.mo_reference, text)
         lines = text.splitlines()
         corn = [line for line in lines if "TOUR CORN" in line]
         self.assertEqual(len(corn), 1, "one consumption line per material")
@@ -464,7 +464,7 @@ class TestReportTours(ScadaBrowserCase):
                 text = self.pdf_text(rpc.download_report(action))
                 self.assertIn(self.plc.name, text)
                 for history in done:
-                    self.assertIn(history.mo_id, text)
+                    self.assertIn(history.mo_reference, text)
 
     def pdf_text(self, pdf):
         pdftotext = shutil.which("pdftotext")
@@ -631,7 +631,9 @@ class TestAccessOverHttp(HttpCase):
             self.assert_refused(login, "mo.history", "write", history.ids, {"notes": "changed"})
             self.assert_refused(login, "mo.history", "write", history.ids, {"message_ids": [(5, 0, 0)]})
             self.assert_refused(login, "mo.history", "unlink", history.ids)
-            self.assert_refused(login, "mo.history", "create", {"mo_id": "FORGED", "status": "completed"})
+            self.assert_refused(
+                login, "mo.history", "create", {"mo_reference": "FORGED", "status": "completed"}
+            )
         self.assertEqual(history.notes, "for the HTTP access test")
 
     def test_portal_users_read_nothing_of_the_addon(self):

@@ -74,7 +74,7 @@ class MoBatchCorrect(models.TransientModel):
             )
         batch = self.env["scada.task.finish"].sudo()._lock_batches(self.batch_id.ids).with_env(self.env)
         if not batch or batch.review_state != "needs_review":
-            raise UserError(_("%s is not held for review (any more).") % self.batch_id.mo_id)
+            raise UserError(_("%s is not held for review (any more).") % self.batch_id.mo_reference)
 
         def kg(value):
             return formatLang(self.env, value, digits=KG_DIGITS[1])

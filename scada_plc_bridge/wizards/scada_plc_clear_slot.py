@@ -50,7 +50,7 @@ class ScadaPlcClearSlot(models.TransientModel):
         for slot in range(1, plc.slot_count + 1):
             batch = held.get(slot)
             content = (
-                _("batch %(batch)s, %(mo)s") % {"batch": batch.batch_no, "mo": batch.mo_id}
+                _("batch %(batch)s, %(mo)s") % {"batch": batch.batch_no, "mo": batch.mo_reference}
                 if batch
                 else _("free")
             )
