@@ -42,6 +42,7 @@
         "views/assets.xml",
         "views/scada_plc_bridge_menus.xml",
         "views/scada_manual_weighing_views.xml",
+        "views/product_template_views.xml",
     ],
     "demo": ["demo/scada_plc_bridge_demo.xml"],
 }

@@ -72,7 +72,8 @@ trap cleanup EXIT
 sim_log=$BENCH/logs/simulator.log
 "$VENV/bin/scada-plc" sim --plant --host 127.0.0.1 --port "$SIM_PORT" \
     --batch-seconds "${SCADA_SIM_BATCH_SECONDS:-40}" --fail-batch 3 --failure-rate 0.1 \
-    --equipment-failure-rate "${SCADA_SIM_EQUIPMENT_FAILURE_RATE:-0.005}" >"$sim_log" 2>&1 &
+    --equipment-failure-rate "${SCADA_SIM_EQUIPMENT_FAILURE_RATE:-0.005}" \
+    --weighing-rate "${SCADA_SIM_WEIGHING_RATE:-0.01}" >"$sim_log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 50); do
     grep -q '^listening on' "$sim_log" && break

@@ -17,3 +17,4 @@ from . import scada_manual_weighing
 from . import stock_move
 from . import scada_equipment
 from . import scada_equipment_failure
+from . import product_template

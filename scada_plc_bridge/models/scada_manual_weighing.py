@@ -32,7 +32,11 @@ class ScadaManualWeighing(models.Model):
     # As the PLC reported them: the weighing mailbox's BATCH, NO-MO and product words.
     plc_batch_no = fields.Integer("Batch No. (as read)", readonly=True, help="D9000.")
     plc_mo_ref = fields.Char("MO (as read)", readonly=True, help="D9001-D9008: the batch's PLC reference.")
-    plc_product_ref = fields.Integer("Product ID (as read)", readonly=True, help="D9009-D9010: an Odoo id.")
+    plc_product_ref = fields.Integer(
+        "Scale Product No. (as read)",
+        readonly=True,
+        help="D9009-D9010: the product's Scale Product No. (on the product form).",
+    )
     product_id = fields.Many2one("product.product", readonly=True)
     quantity_kg = fields.Float(string="Quantity (kg)", digits=KG_DIGITS, readonly=True)
     content_hash = fields.Char(

@@ -48,7 +48,7 @@ class ScadaTaskWeighings(models.AbstractModel):
         errors = list(event_data.get("errors") or ())
         product_ref = self._as_int(found.get("product_id"))
         if product_ref is None and found.get("product_id") not in (None, 0):
-            errors.append(_("product id %r is out of range") % (found.get("product_id"),))
+            errors.append(_("scale product number %r is out of range") % (found.get("product_id"),))
         mo_ref = found.get("mo_id") if isinstance(found.get("mo_id"), str) else ""
         weighing = weighings.create(
             {
@@ -133,10 +133,10 @@ class ScadaTaskWeighings(models.AbstractModel):
                     "batch_id": target.id if target._name == "mo.batch" else False,
                 }
             )
-        product = self.env["product.product"].sudo().browse(weighing.plc_product_ref).exists()
+        product, problem = self._find_product(weighing)
         kg = self.env.ref("uom.product_uom_kgm")
-        if not product:
-            problems.append(_("Unknown product id %s.") % weighing.plc_product_ref)
+        if problem:
+            problems.append(problem)
         elif product.type not in ("product", "consu"):
             problems.append(_("%s is not a stock product.") % product.display_name)
         elif product.uom_id.category_id != kg.category_id:
@@ -148,6 +148,34 @@ class ScadaTaskWeighings(models.AbstractModel):
             )
         weighing.product_id = product
         return target, problems
+
+    @api.model
+    def _find_product(self, weighing):
+        """(the product whose Scale Product No. the scale station sent, among
+        the products of the weighing's PLC's company, or why there is none)."""
+        number = weighing.plc_product_ref
+        if not number or number < 0:
+            return self.env["product.product"], _("No scale product number (%s).") % number
+        products = (
+            self.env["product.product"]
+            .sudo()
+            .search(
+                [
+                    ("product_tmpl_id.scada_weighing_code", "=", number),
+                    ("company_id", "in", [weighing.plc_id.company_id.id, False]),
+                ]
+            )
+        )
+        if not products:
+            return products, _("Unknown product: no product has scale product number %s.") % number
+        if len(products) > 1:
+            return products[:0], _(
+                "Scale product number %(number)s names several products: %(products)s."
+            ) % {
+                "number": number,
+                "products": ", ".join(products.mapped("display_name")),
+            }
+        return products, ""
 
     @api.model
     def _find_target(self, weighing):

@@ -8,7 +8,7 @@ weighing mailbox, MailboxEvent.as_dict()."""
 
 import time
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..const import plc_batch_word
@@ -36,6 +36,9 @@ class TestManualWeighings(ScadaCase):
         cls.vitamin = cls.env["product.product"].create(
             {"name": "VITAMIN MIX", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
         )
+        # The numbers the scale station's HMI sends (D9009-D9010), not Odoo ids.
+        for product, number in ((cls.premix, 501), (cls.vitamin, 502), (cls.corn, 503)):
+            product.scada_weighing_code = number
         cls.manager, cls.user = (
             new_test_user(cls.env, "weigh_" + role, groups="scada_plc_bridge.group_scada_" + role)
             for role in ("manager", "user")
@@ -51,7 +54,10 @@ class TestManualWeighings(ScadaCase):
     def event(self, product, kg, batch=None, **changes):
         batch = batch or self.batch
         values = dict(
-            batch_no=plc_batch_word(batch.batch_no), mo_id=batch.plc_ref, product_id=product.id, kg=kg
+            batch_no=plc_batch_word(batch.batch_no),
+            mo_id=batch.plc_ref,
+            product_id=product.scada_weighing_code,
+            kg=kg,
         )
         values.update(changes)
         return weighing_event(**values)
@@ -183,11 +189,11 @@ class TestManualWeighings(ScadaCase):
     def test_untrusted_weighings_are_held_with_a_reason_and_an_alarm(self):
         self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.weighing_max_kg", 25)
         garbage = MAILBOX.layout.encode(
-            {"batch_no": plc_batch_word(self.batch.batch_no), "product_id": self.premix.id, "quantity": 1.0}
+            {"batch_no": plc_batch_word(self.batch.batch_no), "product_id": 501, "quantity": 1.0}
         )
         garbage[1:9] = [0x0102, 0xFFFE] * 4  # NO-MO: no printable text
         huge_product = self.event(self.premix, 1.0)["words"]
-        huge_product[9:11] = [0xFFFF, 0xFFFF]  # product id 4294967295: no Odoo id
+        huge_product[9:11] = [0xFFFF, 0xFFFF]  # product number 4294967295: no Odoo Integer
         cases = [
             ("unknown MO", self.event(self.premix, 1.0, mo_id="WH/MO/99999"), "No batch"),
             ("unknown batch", self.event(self.premix, 1.0, batch_no=31000), "No batch"),
@@ -196,7 +202,11 @@ class TestManualWeighings(ScadaCase):
             ("negative", self.event(self.premix, -2.5), "Negative quantity"),
             ("above the limit", self.event(self.premix, 25.01), "above the limit"),
             ("garbage text", weighing_event(None, None, None, None, words=garbage), "not printable"),
-            ("huge product id", weighing_event(None, None, None, None, words=huge_product), "out of range"),
+            (
+                "huge product number",
+                weighing_event(None, None, None, None, words=huge_product),
+                "out of range",
+            ),
         ]
         moves_before = self.env["stock.move"].search_count([])
         for name, event_data, reason in cases:
@@ -229,6 +239,52 @@ class TestManualWeighings(ScadaCase):
         self.record(held)
         self.assertEqual(len(self.env["scada.manual.weighing"].search([("state", "=", "held")])), 1)
         self.assertEqual(self.alarms().count, 1)
+
+    # -- the scale product number ---------------------------------------------------
+    def test_the_product_is_found_by_its_scale_number_not_its_odoo_id(self):
+        by_number = self.record(self.event(self.premix, 1.0))
+        self.assertEqual((by_number.product_id, by_number.plc_product_ref), (self.premix, 501))
+        # An Odoo id is no scale number: a product without a number is unknown.
+        self.assertFalse(self.copra.scada_weighing_code)
+        by_id = self.record(self.event(self.premix, 1.0, product_id=self.copra.id))
+        self.assertEqual(by_id.state, "held")
+        self.assertIn("Unknown product", by_id.reason)
+        self.assertIn(str(self.copra.id), by_id.reason)
+        self.assertFalse(by_id.product_id)
+        no_number = self.record(self.event(self.premix, 1.0, product_id=0))
+        self.assertEqual(no_number.state, "held")
+        self.assertIn("No scale product number", no_number.reason)
+
+    def test_the_scale_number_is_one_product_per_company(self):
+        with self.assertRaisesRegex(ValidationError, "already used by"), self.env.cr.savepoint():
+            self.copra.scada_weighing_code = 501
+        kg = self.env.ref("uom.product_uom_kgm")
+
+        def product(name, company, number):
+            values = {"name": name, "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
+            return self.env["product.product"].create(
+                dict(values, company_id=company.id, scada_weighing_code=number)
+            )
+
+        other_company = self.env["res.company"].create({"name": "Other mill"})
+        theirs = product("THEIR PREMIX", other_company, 777)
+        # Another company's product may have the number of a product of ours.
+        ours = product("OUR MINERAL MIX", self.plc.company_id, 778)
+        theirs.scada_weighing_code = 778
+        with self.assertRaisesRegex(ValidationError, "already used by"), self.env.cr.savepoint():
+            product("OUR OTHER MIX", self.plc.company_id, 778)
+        # A product shared by all companies may not take a number some company uses.
+        with self.assertRaisesRegex(ValidationError, "already used by"), self.env.cr.savepoint():
+            self.copra.scada_weighing_code = 778
+        # Among the PLC's company's products only: another company's number is unknown here.
+        theirs.scada_weighing_code = 777
+        weighing = self.record(self.event(self.premix, 1.0, product_id=777))
+        self.assertEqual(weighing.state, "held")
+        self.assertIn("Unknown product", weighing.reason)
+        self.assertEqual(self.record(self.event(self.premix, 1.0, product_id=778)).product_id, ours)
+        # The field is on the product form, for SCADA managers.
+        arch = self.env["product.template"].fields_view_get(view_type="form")["arch"]
+        self.assertIn("scada_weighing_code", arch)
 
     # -- a manager's review ---------------------------------------------------------
     def test_manager_accepts_a_held_weighing_then_task3_posts_it(self):
@@ -283,9 +339,9 @@ class TestManualWeighings(ScadaCase):
         self.simulator.deliver_mailboxes()
         word, reference = plc_batch_word(self.batch.batch_no), self.batch.plc_ref
         hashes = [
-            self.simulator.raise_weighing(word, reference, self.premix.id, 10.4),
-            self.simulator.raise_weighing(word, reference, self.vitamin.id, 1.5),
-            self.simulator.raise_weighing(word, "WH/MO/NOBODY", self.premix.id, 2.0),
+            self.simulator.raise_weighing(word, reference, 501, 10.4),
+            self.simulator.raise_weighing(word, reference, 502, 1.5),
+            self.simulator.raise_weighing(word, "WH/MO/NOBODY", 501, 2.0),
         ]
         time.sleep(0.1)
         # The first acknowledgement never reaches the PLC: the event reads again, recorded once.
