@@ -14,6 +14,9 @@ LEVEL_CLASSES = {
     "running": ("o_scada_running", "text-muted"),
 }
 
+# The timeline's durations: stored (a year of reports is a query), from the stored dates.
+TIMELINE_MINUTES = {"digits": (16, 1), "compute": "_compute_timeline_minutes", "store": True}
+
 
 def silo_float_fields(prefix, string, help_text, **options):
     """One kg Float per material point, named prefix + tag."""
@@ -83,6 +86,27 @@ class ScadaBatchData(models.AbstractModel):
     last_read_from_plc = fields.Datetime(string="Last PLC Read", readonly=True)
     # Also declared by mo.batch; here so the history keeps when the batch started.
     date_plc_write = fields.Datetime(string="Written to PLC", readonly=True)
+    # The batch's timeline: each date set once, at its event (services), never per poll.
+    date_queued = fields.Datetime(string="Queued On", readonly=True, help="When Task 1 queued the batch.")
+    date_plc_taken = fields.Datetime(
+        string="Taken by PLC",
+        readonly=True,
+        help="When Odoo learnt that the PLC took the recipe: the handshake, or else the first result "
+        "the PLC reported on the batch.",
+    )
+    date_first_dosing = fields.Datetime(
+        string="First Seen Dosing", readonly=True, help="The first result the PLC reported on the batch."
+    )
+    date_plc_finished = fields.Datetime(
+        string="PLC Finished On", readonly=True, help="When the PLC's finish (or failure) was confirmed."
+    )
+    date_done = fields.Datetime(string="Done in Odoo", readonly=True, help="When the batch was archived.")
+    cycle_minutes = fields.Float(
+        "Cycle Time (min)",
+        help="Taken by the PLC (else first seen dosing) to finished on the PLC.",
+        **TIMELINE_MINUTES,
+    )
+    wait_minutes = fields.Float("Wait Time (min)", help="Queued to taken by the PLC.", **TIMELINE_MINUTES)
     company_id = fields.Many2one(
         "res.company", required=True, readonly=True, default=lambda self: self.env.company
     )
@@ -92,6 +116,16 @@ class ScadaBatchData(models.AbstractModel):
         sanitize=False,
         help="The silos the recipe uses or the PLC reported, with the deviation coloured by the tolerance.",
     )
+
+    @api.depends("date_queued", "date_plc_taken", "date_first_dosing", "date_plc_finished")
+    def _compute_timeline_minutes(self):
+        def minutes(start, end):
+            return (end - start).total_seconds() / 60.0 if start and end else 0.0
+
+        for record in self:
+            started = record.date_plc_taken or record.date_first_dosing
+            record.cycle_minutes = minutes(started, record.date_plc_finished)
+            record.wait_minutes = minutes(record.date_queued, record.date_plc_taken)
 
     def _batch_data_values(self):
         """The shared fields of this record, ready for create()."""

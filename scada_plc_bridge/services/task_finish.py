@@ -192,7 +192,13 @@ class ScadaTaskFinish(models.AbstractModel):
         # cancel is carried out now (what was dosed is scrapped).
         if outcome == "taken" and not (batch.status_manufacturing or batch.status_operation):
             if not batch.cancel_waits_for_plc:
-                batch.write({"cancel_waits_for_plc": True})
+                # The handshake says the PLC took the recipe (the timeline's date, once).
+                batch.write(
+                    {
+                        "cancel_waits_for_plc": True,
+                        "date_plc_taken": batch.date_plc_taken or fields.Datetime.now(),
+                    }
+                )
                 batch._post_note(
                     _(
                         "The PLC is running this batch and cannot be stopped from Odoo: what it reports "
@@ -256,6 +262,7 @@ class ScadaTaskFinish(models.AbstractModel):
         history = self.env["mo.history"]
         for batch in batches:
             values = dict(batch._batch_data_values(), status=status, notes=notes, queue_batch_id=batch.id)
+            values["date_done"] = fields.Datetime.now()  # the timeline's last date
             history |= history.with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo().create(values)
         # Archiving is the queue's own bookkeeping: users who may cancel or
         # retry a batch need not be allowed to delete batches by hand.

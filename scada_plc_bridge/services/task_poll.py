@@ -344,13 +344,13 @@ class ScadaTaskPoll(models.AbstractModel):
         result = None
         self._mark_read(batch, now)
         if reported["status_operation"]:
-            values.update(status_operation=True)
+            values.update(status_operation=True, date_plc_finished=now)
             result = "failed"
             _logger.warning("[TASK 2] %s: %s failed on the PLC", batch.equipment, batch.mo_reference)
         elif reported["status_manufacturing"]:
             signature = json.dumps(reported, sort_keys=True, default=str)
             if batch.plc_finished_signature == signature:
-                values.update(status_manufacturing=True, status_read_data=True)
+                values.update(status_manufacturing=True, status_read_data=True, date_plc_finished=now)
                 result = "finished"
                 _logger.info("[TASK 2] %s: %s finished on the PLC", batch.equipment, batch.mo_reference)
             else:
@@ -409,9 +409,22 @@ class ScadaTaskPoll(models.AbstractModel):
             )
         )
         if batches:
-            batches.flush(["last_read_from_plc"])
+            # The timeline, in the same UPDATE, set once: the first READ slot that shows
+            # the batch is its first sign of dosing, and of the recipe taken when no
+            # handshake said so before.  The cycle never reads a written WRITE slot
+            # again (an idle line costs no I/O), so this is the one sign every batch
+            # gives; a handshake that answers "taken" (a write tried again, a cancel)
+            # comes first when there is one (task_sync._record_write, task_finish._record_cancel).
+            timeline = ["date_first_dosing", "date_plc_taken"]
+            first = batches.filtered(lambda b: not b.date_first_dosing or not b.date_plc_taken)
+            batches.flush(["last_read_from_plc"] + timeline)
             self.env.cr.execute(
-                "UPDATE mo_batch SET last_read_from_plc = %s WHERE id IN %s", (now, tuple(batches.ids))
+                "UPDATE mo_batch SET last_read_from_plc = %s,"
+                " date_first_dosing = COALESCE(date_first_dosing, %s),"
+                " date_plc_taken = COALESCE(date_plc_taken, %s) WHERE id IN %s",
+                (now, now, now, tuple(batches.ids)),
             )
-            batches.invalidate_cache(["last_read_from_plc", "state"], batches.ids)
+            batches.invalidate_cache(["last_read_from_plc", "state"] + timeline, batches.ids)
             batches.modified(["last_read_from_plc"])
+            if first:
+                first.modified(timeline)

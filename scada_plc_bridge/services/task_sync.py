@@ -13,7 +13,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import PLC_TEXT_CHARS, SILOS, plc_batch_word, plc_text
-from ..plclib import memory_map
+from ..plclib import handshake, memory_map
 from ..transaction import Transactions
 
 _logger = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ class ScadaTaskSync(models.AbstractModel):
             "equipment": plc.code,
             "slot": slot,
             "finished_goods": production.product_id.display_name,
+            "date_queued": fields.Datetime.now(),
             "planned_quantity": production.product_uom_id._compute_quantity(production.product_qty, kg),
             "company_id": production.company_id.id,
         }
@@ -206,14 +207,17 @@ class ScadaTaskSync(models.AbstractModel):
         batch = self.env["mo.batch"].browse(batch_id).exists()
         if not batch or batch.plc_write_state == "written":
             return
-        batch.write(
-            {
-                "plc_write_state": "written",
-                "date_plc_write": fields.Datetime.now(),
-                "last_error": False,
-                "replaces_plc_identity": False,
-            }
-        )
+        now = fields.Datetime.now()
+        values = {
+            "plc_write_state": "written",
+            "date_plc_write": now,
+            "last_error": False,
+            "replaces_plc_identity": False,
+        }
+        if status in (handshake.TAKEN, handshake.REPORTED) and not batch.date_plc_taken:
+            # The handshake itself shows the recipe taken: the earliest sign of it Odoo gets.
+            values["date_plc_taken"] = now
+        batch.write(values)
         if status == "written":
             note = _("Recipe written to %(plc)s slot %(slot)s as batch %(batch)s.")
         else:
