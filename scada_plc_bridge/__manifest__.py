@@ -25,6 +25,7 @@
         "wizards/scada_plc_slots_views.xml",
         "wizards/mo_batch_correct_views.xml",
         "wizards/scada_plc_clear_slot_views.xml",
+        "wizards/mrp_production_split_views.xml",
         "report/scada_day_report_templates.xml",
         "report/scada_consumption_report_views.xml",
         "wizards/scada_day_report_wizard_views.xml",

@@ -76,5 +76,4 @@ class MrpProduction(models.Model):
     def _scada_plc(self, default_plc):
         """The line that runs this MO: its BoM's PLC, else a work centre's, else the default."""
         self.ensure_one()
-        workcenter_plcs = self.bom_id.operation_ids.mapped("workcenter_id.scada_plc_id")
-        return self.bom_id.scada_plc_id or workcenter_plcs[:1] or default_plc
+        return self.bom_id._scada_plc(default_plc)

@@ -68,6 +68,11 @@ class ScadaPlc(models.Model):
         string="Poll Interval (s)", default=5, help="Seconds between two PLC reads."
     )
     batch_limit = fields.Integer(default=10, help="Most batches queued for this PLC at once.")
+    batch_capacity_kg = fields.Float(
+        string="Batch Capacity (kg)",
+        help="The mixer's capacity: the most kg one batch holds. Action > Split into line batches (on an MO "
+        "or a BoM) makes MOs of at most this; a BoM's own Line Batch Capacity wins.",
+    )
     slot_count = fields.Integer(default=memory_map.SLOT_COUNT, help="Number of READ/WRITE slots.")
     slot_stride = fields.Integer(default=memory_map.SLOT_STRIDE, help="Words between two slots.")
     read_area_base = fields.Integer(

@@ -10,3 +10,4 @@ from . import task_weighings
 from . import task_failures
 from . import plant_events
 from . import retention
+from . import order_split

@@ -25,3 +25,4 @@ from . import test_technician_retention
 from . import test_menu_counts
 from . import test_quiet_polls
 from . import test_batch_timeline
+from . import test_order_split
