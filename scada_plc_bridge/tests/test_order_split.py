@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import Form
 
-from .common import ScadaCase
+from .common import ScadaCase, free_udp_port
 
 
 @tagged("post_install", "-at_install")
@@ -57,6 +57,29 @@ class TestOrderSplit(ScadaCase):
         productions = self.split(production)
         self.assertEqual(productions[0], production)
         self.assertOneOrder(productions, [1000.0, 1000.0, 500.0])
+
+    def test_an_order_in_tonnes_is_cut_by_the_kg_capacity(self):
+        form = Form(self.env["mrp.production"])
+        form.product_id = self.feed
+        form.bom_id = self.bom
+        form.product_uom_id = self.env.ref("uom.product_uom_ton")
+        form.product_qty = 10.5
+        production = form.save()
+        production.action_confirm()
+        productions = self.split(production, capacity=2000)
+        self.assertEqual(productions.mapped("product_qty"), [2.0] * 5 + [0.5])
+        self.assertEqual(set(productions.mapped("product_uom_id.name")), {"t"})
+        self.assertEqual(self.queue().sorted("batch_no").mapped("planned_quantity"), [2000.0] * 5 + [500.0])
+
+    def test_capacity_of_the_line_a_work_centre_routes_to(self):
+        other = self.env["scada.plc"].create(
+            {"name": "Line 2", "code": "LINE2", "port": free_udp_port(), "batch_capacity_kg": 750}
+        )
+        workcenter = self.env["mrp.workcenter"].create({"name": "Mixer 2", "scada_plc_id": other.id})
+        self.bom.operation_ids = [(0, 0, {"name": "Mix", "workcenter_id": workcenter.id})]
+        self.assertEqual(self.wizard(self.bom).capacity, 750)
+        self.bom.scada_batch_capacity = 600
+        self.assertEqual(self.wizard(self.bom).capacity, 600)
 
     def test_remainder_last_from_the_bom(self):
         before = self.env["mrp.production"].search_count([])
