@@ -41,6 +41,9 @@ SETTING_DEFAULTS = {
     "plausibility_weight_percent": 10,
     # kg a silo the recipe does not use may report before the batch is held.
     "plausibility_unplanned_kg": 0,
+    # A batch's material accuracy (rules.GRADE): normal up to warning %, warning up to critical %.
+    "accuracy_warning_percent": 2,
+    "accuracy_critical_percent": 5,
     # kg above which one manual weighing (scale station) is held for review.
     "weighing_max_kg": 50,
     # Days done PLC requests and acknowledged/cleared alarms are kept (autovacuum).

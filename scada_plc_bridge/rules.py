@@ -84,6 +84,55 @@ TOLERANCE = ToleranceRule(
     setting="health_tolerance_percent", unit="percent", inclusive=True, warning_share=0.5
 )
 
+
+class GradeRule(namedtuple("GradeRule", "warning critical")):
+    """A batch's material accuracy: a deviation from plan graded "normal" up
+    to the warning limit (% of the planned kg, inclusive), "warning" up to
+    the critical limit (inclusive), "critical" beyond it; consumption that
+    was not planned is always critical.  warning and critical are
+    ToleranceRules (the same exact comparison, Python and SQL)."""
+
+    __slots__ = ()
+
+    grades = ("normal", "warning", "critical")
+
+    def grade(self, planned, actual, warning_limit, critical_limit):
+        """Python: the grade of actual (kg) against planned (kg)."""
+        if self.warning.is_within(planned, actual, warning_limit):
+            return "normal"
+        if self.critical.is_within(planned, actual, critical_limit):
+            return "warning"
+        return "critical"
+
+    def worst(self, grades):
+        """The worst of these grades ("normal" when there is none)."""
+        return max(grades, key=self.grades.index, default="normal")
+
+    def sql_grade(self, planned, actual, warning_limit, critical_limit):
+        """SQL: the same grade of the SQL expressions (kg, numeric; each limit
+        used once, so it may be a %s placeholder for the rule's limit())."""
+        return "CASE WHEN %s THEN 'normal' WHEN %s THEN 'warning' ELSE 'critical' END" % (
+            self.warning.sql_is_within(planned, actual, warning_limit),
+            self.critical.sql_is_within(planned, actual, critical_limit),
+        )
+
+
+# Normal up to 2 %, warning up to 5 %, critical beyond (settings; a silo's own limits override them).
+GRADE = GradeRule(
+    warning=ToleranceRule(
+        setting="accuracy_warning_percent", unit="percent", inclusive=True, warning_share=1.0
+    ),
+    critical=ToleranceRule(
+        setting="accuracy_critical_percent", unit="percent", inclusive=True, warning_share=1.0
+    ),
+)
+
+
+def yield_percent(finished, consumed):
+    """Finished kg against consumed kg, in % (0 when nothing was consumed)."""
+    return finished * 100.0 / consumed if consumed else 0.0
+
+
 # -- the plant's time zone and its days ---------------------------------------
 # Which time zone: the company's, else the administrator's, else this one.
 PLANT_TZ_FALLBACK = "UTC"

@@ -1,11 +1,15 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from ..const import ARCHIVE_CONTEXT_KEY
+from ..const import ARCHIVE_CONTEXT_KEY, SILOS
 
 # A batch the PLC failed is auto-cancelled: it is archived as cancelled and
 # keeps the PLC's failure (status_operation).  There is no "failed" status.
 HISTORY_STATUSES = [("completed", "Completed"), ("cancelled", "Cancelled")]
+# rules.GRADE's grades of a batch's material accuracy.
+ACCURACY_GRADES = [("normal", "Normal"), ("warning", "Warning"), ("critical", "Critical")]
+# A stored percentage of the history, averaged when grouped.
+AVERAGED_PERCENT = {"digits": (16, 2), "readonly": True, "group_operator": "avg"}
 
 
 class MoHistory(models.Model):
@@ -30,6 +34,35 @@ class MoHistory(models.Model):
         string="Queue Batch ID", readonly=True, index=True, help="The id the batch had in the queue."
     )
     archived_by_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
+    # Yield and accuracy, figured once at archive time (scada.batch.accuracy) for a
+    # completed batch, so a year of reports is a query; a cancelled one has none.
+    yield_percent = fields.Float(
+        "Yield (%)",
+        help="Finished weight against the kg the PLC's silos consumed (manual weighings not counted).",
+        **AVERAGED_PERCENT,
+    )
+    deviation_percent = fields.Float(
+        "Total Deviation (%)",
+        help="The silos' total consumption against the total planned.",
+        **AVERAGED_PERCENT,
+    )
+    accuracy_grade = fields.Selection(
+        ACCURACY_GRADES,
+        string="Accuracy",
+        readonly=True,
+        index=True,
+        help="The worst of the silos' grades and the total's: normal up to the warning limit, warning up to "
+        "the critical limit, critical beyond it or for consumption not planned (SCADA settings, or the "
+        "silo's own limits).",
+    )
+    locals().update(
+        {
+            "accuracy_grade_" + tag: fields.Selection(
+                ACCURACY_GRADES, string="Accuracy %s" % label, readonly=True, help="Grade of %s." % label
+            )
+            for tag, _silo_id, label in SILOS
+        }
+    )
     manual_weighing_ids = fields.Many2many(
         "scada.manual.weighing", string="Manual Weighings", compute="_compute_manual_weighing_ids"
     )

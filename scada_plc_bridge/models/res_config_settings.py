@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..const import SETTING_DEFAULTS
+
 CRONS = {
     "scada_task1_interval": "scada_plc_bridge.ir_cron_task1_sync_mo",
     "scada_task2_interval": "scada_plc_bridge.ir_cron_task2_plc_read",
@@ -33,6 +35,20 @@ class ResConfigSettings(models.TransientModel):
         string="Push Failing Alert After (min)",
         config_parameter="scada_plc_bridge.health_push_failed_minutes",
         default=30,
+    )
+    # The accuracy grades' limits (rules.GRADE): a silo, or the batch's total, deviating
+    # from plan by more than these (%) is graded warning, critical.
+    locals().update(
+        {
+            "scada_accuracy_%s_percent" % grade: fields.Float(
+                string="Accuracy %s Above (%%)" % grade.capitalize(),
+                config_parameter="scada_plc_bridge.accuracy_%s_percent" % grade,
+                default=SETTING_DEFAULTS["accuracy_%s_percent" % grade],
+                help="A silo (or the batch's total) deviating from plan by more than this is graded %s."
+                % grade,
+            )
+            for grade in ("warning", "critical")
+        }
     )
     scada_plausibility_deviation_percent = fields.Float(
         string="Plausible Deviation per Silo (%)",

@@ -30,6 +30,12 @@ class ScadaSilo(models.Model):
     max_deviation_kg = fields.Float(
         string="Max Deviation (kg)", help="Plausibility limit of this silo; 0: the SCADA setting."
     )
+    accuracy_warning_percent = fields.Float(
+        string="Accuracy Warning Above (%)", help="Accuracy grade limit of this silo; 0: the SCADA setting."
+    )
+    accuracy_critical_percent = fields.Float(
+        string="Accuracy Critical Above (%)", help="Accuracy grade limit of this silo; 0: the SCADA setting."
+    )
 
     _sql_constraints = [
         ("tag_plc_uniq", "unique(plc_id, tag)", "Each material point appears once per PLC."),

@@ -11,3 +11,4 @@ from . import task_failures
 from . import plant_events
 from . import retention
 from . import order_split
+from . import batch_accuracy

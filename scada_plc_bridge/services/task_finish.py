@@ -263,6 +263,8 @@ class ScadaTaskFinish(models.AbstractModel):
         for batch in batches:
             values = dict(batch._batch_data_values(), status=status, notes=notes, queue_batch_id=batch.id)
             values["date_done"] = fields.Datetime.now()  # the timeline's last date
+            if status == "completed":
+                values.update(self.env["scada.batch.accuracy"]._values(batch))  # yield and grades
             history |= history.with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo().create(values)
         # Archiving is the queue's own bookkeeping: users who may cancel or
         # retry a batch need not be allowed to delete batches by hand.

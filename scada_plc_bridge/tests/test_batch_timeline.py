@@ -7,6 +7,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from ..rules import GRADE, exact_kg
 from ..services.batch_operations import RESET_VALUES
 from .common import ScadaCase
 
@@ -134,3 +135,106 @@ class TestBatchTimeline(ScadaCase):
         self.batch.write(dict(RESET_VALUES))
         self.assertFalse(self.batch.date_plc_taken or self.batch.date_first_dosing)
         self.assertEqual(self.batch.date_queued, queued)
+
+
+@tagged("post_install", "-at_install")
+class TestBatchAccuracy(ScadaCase):
+    """Yield and material accuracy (rules.GRADE), stored on the history at archive time."""
+
+    def setUp(self):
+        super().setUp()
+        self.production = self.confirmed_mo(1000)  # plans 600 silo D, 350 silo B, 40 LQ114
+        self.batch = self.queue()
+
+    def figures(self, weight=1000.0, **actuals):
+        """What Task 3 stores on the history for these actuals (kg per silo tag)."""
+        values = dict({"silo_d": 600.0, "silo_b": 350.0, "lq114": 40.0}, **actuals)
+        self.batch.write(
+            dict(
+                {"actual_consumption_" + tag: kg for tag, kg in values.items()},
+                actual_weight_quantity_finished_goods=weight,
+            )
+        )
+        return self.env["scada.batch.accuracy"]._values(self.batch)
+
+    def sql_grade(self, planned, actual, warning=2, critical=5):
+        planned, actual = exact_kg(planned), exact_kg(actual)
+        # planned and actual appear more than once in the expression: spelled out, not placeholders.
+        sql = GRADE.sql_grade("(%s)::numeric" % planned, "(%s)::numeric" % actual, "%s", "%s")
+        self.env.cr.execute("SELECT " + sql, [GRADE.warning.limit(warning), GRADE.critical.limit(critical)])
+        return self.env.cr.fetchone()[0]
+
+    def test_grades_at_the_boundaries_python_and_sql_agree(self):
+        cases = [
+            (350.0, 350.0, "normal"),
+            (350.0, 357.0, "normal"),  # exactly 2 %: normal
+            (350.0, 357.01, "warning"),  # just above
+            (350.0, 343.0, "normal"),  # -2 %
+            (350.0, 342.99, "warning"),
+            (350.0, 367.5, "warning"),  # exactly 5 %: warning
+            (350.0, 367.51, "critical"),  # just above
+            (0.0, 0.01, "critical"),  # not planned
+            (0.0, 0.0, "normal"),
+            (350.0, 0.0, "critical"),  # nothing dosed
+        ]
+        for planned, actual, grade in cases:
+            self.assertEqual(GRADE.grade(planned, actual, 2, 5), grade, (planned, actual))
+            self.assertEqual(self.sql_grade(planned, actual), grade, (planned, actual, "SQL"))
+
+    def test_a_silo_at_the_limits_grades_the_batch(self):
+        for copra, grade in (
+            (357.0, "normal"),
+            (357.01, "warning"),
+            (367.5, "warning"),
+            (367.51, "critical"),
+        ):
+            values = self.figures(silo_b=copra)
+            self.assertEqual(values["accuracy_grade_silo_b"], grade, copra)
+            self.assertEqual(values["accuracy_grade_silo_d"], "normal")
+            self.assertFalse(values["accuracy_grade_silo_a"], "a silo neither planned nor used has no grade")
+            self.assertEqual(values["accuracy_grade"], grade, copra)
+            self.assertAlmostEqual(values["deviation_percent"], (copra - 350.0) * 100.0 / 990.0, 6)
+            self.assertAlmostEqual(values["yield_percent"], 1000.0 * 100.0 / (640.0 + copra), 6)
+
+    def test_a_silo_not_planned_is_critical(self):
+        values = self.figures(silo_a=1.0)
+        self.assertEqual(values["accuracy_grade_silo_a"], "critical")
+        self.assertEqual(values["accuracy_grade"], "critical")
+
+    def test_nothing_consumed_yields_zero_and_is_critical(self):
+        values = self.figures(weight=0.0, silo_d=0.0, silo_b=0.0, lq114=0.0)
+        self.assertEqual(values["yield_percent"], 0.0)
+        self.assertAlmostEqual(values["deviation_percent"], -100.0, 6)
+        self.assertEqual(values["accuracy_grade"], "critical")
+
+    def test_settings_and_a_silos_own_limits(self):
+        self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.accuracy_warning_percent", "1")
+        self.assertEqual(self.figures(silo_d=606.01)["accuracy_grade_silo_d"], "warning")
+        self.assertEqual(self.figures(silo_d=606.0)["accuracy_grade_silo_d"], "normal")
+        self.silo["silo_d"].write({"accuracy_warning_percent": 3.0, "accuracy_critical_percent": 4.0})
+        self.assertEqual(self.figures(silo_d=618.0)["accuracy_grade_silo_d"], "normal")
+        self.assertEqual(self.figures(silo_d=624.0)["accuracy_grade_silo_d"], "warning")
+        self.assertEqual(self.figures(silo_d=624.01)["accuracy_grade_silo_d"], "critical")
+
+    def test_the_history_stores_them_when_the_batch_is_done(self):
+        self.finish_on_plc(self.batch, corn=612.0, copra=350.0, molasses=40.0, weight=1000.0)
+        self.cycle()
+        self.cycle()
+        history = self.env["mo.history"].search([("production_id", "=", self.production.id)])
+        self.assertEqual(history.status, "completed")
+        self.assertAlmostEqual(history.yield_percent, 1000.0 * 100.0 / 1002.0, 2)
+        self.assertAlmostEqual(history.deviation_percent, 12.0 * 100.0 / 990.0, 2)
+        self.assertEqual((history.accuracy_grade_silo_d, history.accuracy_grade), ("normal", "normal"))
+        self.assertEqual(
+            self.env["mo.history"].search_count(
+                [("id", "=", history.id), ("accuracy_grade", "in", ("warning", "critical"))]
+            ),
+            0,
+        )
+
+    def test_a_cancelled_batch_has_no_figures(self):
+        self.batch.action_cancel("not needed")
+        self.cycle()
+        history = self.env["mo.history"].search([("production_id", "=", self.production.id)])
+        self.assertEqual(history.status, "cancelled")
+        self.assertFalse(history.accuracy_grade or history.yield_percent)
