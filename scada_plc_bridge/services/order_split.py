@@ -177,7 +177,8 @@ class ScadaOrderSplit(models.AbstractModel):
                     ),
                 }
             )
-        if production.scada_batch_ids or production.scada_history_ids:
+        # The line's records, whoever splits (an MRP user may not read batches).
+        if production.sudo().scada_batch_ids or production.sudo().scada_history_ids:
             raise UserError(
                 _("%s is queued for or was run on the line already: it cannot be split.") % production.name
             )

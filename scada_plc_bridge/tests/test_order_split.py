@@ -17,7 +17,7 @@ class TestOrderSplit(ScadaCase):
 
     def wizard(self, record, **values):
         form = Form(
-            self.env["mrp.production.split"].with_context(active_model=record._name, active_id=record.id)
+            record.env["mrp.production.split"].with_context(active_model=record._name, active_id=record.id)
         )
         for name, value in values.items():
             setattr(form, name, value)
@@ -80,6 +80,17 @@ class TestOrderSplit(ScadaCase):
         self.assertEqual(self.wizard(self.bom).capacity, 750)
         self.bom.scada_batch_capacity = 600
         self.assertEqual(self.wizard(self.bom).capacity, 600)
+
+    def test_a_planner_without_scada_rights_splits(self):
+        planner = self.env["res.users"].create(
+            {
+                "name": "Planner",
+                "login": "split_planner",
+                "groups_id": [(6, 0, [self.env.ref("mrp.group_mrp_user").id])],
+            }
+        )
+        production = self.confirmed_mo(3000).with_user(planner)
+        self.assertEqual(len(self.split(production)), 3)
 
     def test_remainder_last_from_the_bom(self):
         before = self.env["mrp.production"].search_count([])
