@@ -21,6 +21,7 @@
         "data/scada_equipment_data.xml",
         "data/mail_activity_data.xml",
         "data/ir_cron_data.xml",
+        "data/mrp_workcenter_productivity_loss_data.xml",
         "wizards/mo_batch_cancel_views.xml",
         "wizards/scada_plc_slots_views.xml",
         "wizards/mo_batch_correct_views.xml",

@@ -10,5 +10,6 @@ from . import task_weighings
 from . import task_failures
 from . import plant_events
 from . import retention
+from . import line_performance
 from . import order_split
 from . import batch_accuracy

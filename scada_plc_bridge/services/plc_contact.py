@@ -36,6 +36,8 @@ class ScadaPlcContact(models.AbstractModel):
         if plc.state != "connected" or (plc.last_error or False) != (warning or False):
             _logger.info("[TASK 2] %s: connected%s", plc.code, " (%s)" % warning if warning else "")
             self.env["scada.alarm"]._clear("plc_silent", plc)
+            if plc.state == "error":  # silent since its last answer: the line's availability loss
+                self.env["scada.line.performance"]._record_outage(plc, plc.last_contact, now)
             plc.write({"state": "connected", "last_contact": now, "last_error": warning or False})
             return True
         if plc.last_contact and (now - plc.last_contact).total_seconds() < HEARTBEAT_SECONDS:

@@ -269,6 +269,7 @@ class ScadaTaskFinish(models.AbstractModel):
         # Archiving is the queue's own bookkeeping: users who may cancel or
         # retry a batch need not be allowed to delete batches by hand.
         batches.sudo().with_context(**{ARCHIVE_CONTEXT_KEY: True}).unlink()
+        self.env["scada.line.performance"]._record_batch(history)  # the work centre's time logs (OEE)
         return history.with_env(batches.env)
 
     @api.model

@@ -26,3 +26,4 @@ from . import test_menu_counts
 from . import test_quiet_polls
 from . import test_batch_timeline
 from . import test_order_split
+from . import test_line_performance

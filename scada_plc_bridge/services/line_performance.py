@@ -1,0 +1,191 @@
+"""OEE where Odoo already looks for it: the time logs
+(`mrp.workcenter.productivity`) of the work centre a PLC line maps to
+(`mrp.workcenter.scada_plc_id`), so Odoo's own OEE, blocked and productive
+time, performance and productivity reports read the line's real day.
+
+- a finished batch: productive time from the PLC taking the recipe to the
+  PLC's finish, cut at the ideal cycle time; what runs longer is a
+  performance loss (as Odoo's tablet splits a work order's timeline,
+  `mrp.workorder.end_previous`);
+- a cancelled batch (quality loss "Batch cancelled") and a batch the PLC
+  failed, a rejected one (quality loss "Batch failed on the PLC"): the time
+  it ran, from its start to the cancel;
+- an equipment failure: an availability loss from its start to its end,
+  written when it is resolved;
+- the PLC not answering while work was queued: an availability loss from
+  its last answer to the answer that ended the outage.
+
+The ideal cycle time is Odoo's own expected duration of the MO's work order
+on the line's work centre (`duration_expected`: setup + cleanup + the
+operation's `time_cycle` per cycle, cycles = quantity / the work centre's
+capacity rounded up, over its time efficiency).  Odoo's `performance`
+figure compares exactly that to the work orders' durations, so a setting of
+the bridge's own could only make the two disagree.  A BoM without an
+operation on the line has no work order and no ideal: its batches' whole
+run is productive.
+
+Each row is written once, in the transaction that archives the batch or
+resolves the failure: a row knows its history record, failure or outage.
+Rows are the bridge's (OdooBot's), whoever pressed the button.  Odoo counts
+availability and quality losses in the work centre's working hours only
+(its calendar), productive and performance time as it passed."""
+
+import datetime
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+
+# The batch states that wait for the PLC: work queued on the line.
+WAITING_STATES = ("queued", "sent", "running")
+
+
+class ScadaLinePerformance(models.AbstractModel):
+    _name = "scada.line.performance"
+    _description = "SCADA line performance: the work centre's time logs"
+
+    @api.model
+    def _now(self):
+        return fields.Datetime.now()
+
+    @api.model
+    def _workcenter(self, plc):
+        if not plc:
+            return self.env["mrp.workcenter"]
+        return self.env["mrp.workcenter"].sudo().search([("scada_plc_id", "=", plc.id)], limit=1)
+
+    @api.model
+    def _loss(self, xmlid):
+        return self.env.ref(xmlid)
+
+    @api.model
+    def _row(self, workcenter, loss, start, end, description, **links):
+        """Values of one closed time log of the bridge."""
+        return dict(
+            links,
+            workcenter_id=workcenter.id,
+            company_id=workcenter.company_id.id,
+            loss_id=loss.id,
+            date_start=start,
+            date_end=end,
+            description=description,
+            user_id=SUPERUSER_ID,
+        )
+
+    @api.model
+    def _create(self, values):
+        return self.env["mrp.workcenter.productivity"].sudo().create(values)
+
+    @api.model
+    def _written(self, domain):
+        return bool(self.env["mrp.workcenter.productivity"].sudo().search_count(domain))
+
+    # -- batches ------------------------------------------------------------
+    @api.model
+    def _batch_start(self, batch):
+        """When the line started the batch.  The timeline fields (date_plc_taken,
+        date_first_dosing, date_plc_finished) are being added to
+        scada.batch.data by another change: they are read only when they exist,
+        so this works before and after it lands."""
+        for name in ("date_plc_taken", "date_first_dosing", "date_plc_write"):
+            if name in batch._fields and batch[name]:
+                return batch[name]
+        return False
+
+    @api.model
+    def _batch_end(self, batch):
+        """When the PLC finished the batch (see _batch_start), else now (the
+        batch is being archived)."""
+        if batch.status == "completed" and "date_plc_finished" in batch._fields and batch.date_plc_finished:
+            return batch.date_plc_finished
+        return self._now()
+
+    @api.model
+    def _record_batch(self, histories):
+        """The time logs of archived batches (mo.history), once each."""
+        rows = []
+        for history in histories.sudo():
+            workcenter = self._workcenter(history.plc_id)
+            start = self._batch_start(history)
+            if not workcenter or not start or self._written([("scada_history_id", "=", history.id)]):
+                continue
+            end = max(start, self._batch_end(history))
+            workorder = history.production_id.workorder_ids.filtered(
+                lambda order, workcenter=workcenter: order.workcenter_id == workcenter
+            )[:1]
+            description = _("Batch %(batch)s of %(mo)s on %(line)s") % {
+                "batch": history.batch_no,
+                "mo": history.mo_reference,
+                "line": history.plc_id.display_name,
+            }
+            links = {"scada_history_id": history.id, "workorder_id": workorder.id}
+            if history.status != "completed":
+                loss = self._loss(
+                    "scada_plc_bridge.loss_batch_failed"
+                    if history.status_operation
+                    else "scada_plc_bridge.loss_batch_cancelled"
+                )
+                rows.append(self._row(workcenter, loss, start, end, description, **links))
+                continue
+            ideal = workorder.duration_expected
+            cut = min(end, start + datetime.timedelta(minutes=ideal)) if ideal else end
+            rows.append(
+                self._row(workcenter, self._loss("mrp.block_reason7"), start, cut, description, **links)
+            )
+            if cut < end:
+                slow = self._loss("scada_plc_bridge.loss_slow_batch")
+                rows.append(self._row(workcenter, slow, cut, end, description, **links))
+        return self._create(rows)
+
+    # -- the line down ---------------------------------------------------------
+    @api.model
+    def _record_failures(self, failures):
+        """The availability losses of resolved equipment failures, once each."""
+        rows = []
+        for failure in failures.sudo().filtered(lambda f: f.state == "resolved" and f.date_start):
+            workcenter = self._workcenter(failure.equipment_id.plc_id or failure.plc_id)
+            if not workcenter or self._written([("scada_failure_id", "=", failure.id)]):
+                continue
+            description = _("Failure of %(equipment)s: %(info)s") % {
+                "equipment": failure.equipment_id.display_name or failure.equipment_code or "?",
+                "info": failure.info or "",
+            }
+            end = max(failure.date_start, failure.date_resolved or failure.date_start)
+            loss = self._loss("scada_plc_bridge.loss_equipment_failure")
+            rows.append(
+                self._row(workcenter, loss, failure.date_start, end, description, scada_failure_id=failure.id)
+            )
+        return self._create(rows)
+
+    @api.model
+    def _record_outage(self, plc, start, end):
+        """The PLC answers again after not answering since `start` (its last
+        answer): an availability loss when work waited for it meanwhile."""
+        workcenter = self._workcenter(plc)
+        if not workcenter or not start or not end or end <= start:
+            return self._create([])
+        loss = self._loss("scada_plc_bridge.loss_plc_silent")
+        # The batches waiting now waited through the outage: the contact is
+        # recorded before Task 1 may queue anything in this cycle.
+        waiting = (
+            self.env["mo.batch"]
+            .sudo()
+            .search_count([("plc_id", "=", plc.id), ("state", "in", WAITING_STATES)])
+        )
+        if not waiting or self._written(
+            [("scada_plc_id", "=", plc.id), ("loss_id", "=", loss.id), ("date_start", "=", start)]
+        ):
+            return self._create([])
+        description = _("%(line)s did not answer; %(count)d batch(es) waited") % {
+            "line": plc.display_name,
+            "count": waiting,
+        }
+        return self._create([self._row(workcenter, loss, start, end, description, scada_plc_id=plc.id)])
+
+
+class ScadaTaskFailures(models.AbstractModel):
+    _inherit = "scada.task.failures"
+
+    @api.model
+    def _resolved(self, failures):
+        result = super()._resolved(failures)
+        self.env["scada.line.performance"]._record_failures(failures)
+        return result
