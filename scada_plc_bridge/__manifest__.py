@@ -38,6 +38,7 @@
         "views/scada_memory_map_views.xml",
         "views/mrp_bom_views.xml",
         "views/stock_move_views.xml",
+        "views/mrp_production_views.xml",
         "views/res_config_settings_views.xml",
         "views/scada_equipment_views.xml",
         "views/scada_equipment_failure_views.xml",
