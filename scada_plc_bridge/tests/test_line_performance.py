@@ -203,6 +203,27 @@ class TestLinePerformance(ScadaCase):
         self.assertEqual(production.state, "cancel")
         self.assertEqual(self.summary(), [("scada_plc_bridge.loss_batch_failed", "quality", 9)])
 
+    def test_task3_refused_then_retried_writes_the_rows_once(self):
+        self.copra.tracking = "lot"  # Odoo refuses to finish the MO: Task 3 fails
+        production = self.confirmed_mo(1000)
+        batch = self.queue()
+        self.started(batch, self.at(6))
+        self.finish_on_plc(batch)
+        with self.clock(self.at(6, 25)):
+            self.cycle()
+            self.cycle()
+            self.assertEqual(self.finish_all(), (0, 1))  # the cron tries again, refused again
+        self.assertEqual(batch.state, "push_failed")
+        self.assertFalse(self.rows())
+        self.copra.tracking = "none"
+        with self.clock(self.at(6, 30)):
+            batch.action_retry_push()
+            self.assertEqual(self.finish_all(), (0, 0))
+        self.assertEqual(production.state, "done")
+        # The run ends at the PLC's finish (06:25), not at the retry (06:30).
+        self.assertEqual(self.rows().mapped("date_end"), [self.at(6, IDEAL), self.at(6, 25)])
+        self.assertEqual([row[1:] for row in self.summary()], [("productive", IDEAL), ("performance", 5)])
+
     def test_no_line_no_rows(self):
         """A PLC no work centre maps to writes nothing, and a BoM without an
         operation on the line has no ideal: its whole run is productive."""
