@@ -294,6 +294,12 @@ class ScadaTaskWeighings(models.AbstractModel):
             move.move_line_ids = move._set_quantity_done_prepare_vals(
                 kg._compute_quantity(weighed, move.product_uom)
             )
+            used, rounding = move.quantity_done, move.product_uom.rounding
+            if float_compare(used, move.product_uom_qty, precision_rounding=rounding) > 0:
+                # More than planned: what was used becomes the move's demand.  Else
+                # Odoo 14 splits the excess into an extra move when the MO is done,
+                # rounding its split UP: 0.01 kg more consumed than weighed.
+                move.product_uom_qty = used
             mine.write(
                 {
                     "state": "posted",

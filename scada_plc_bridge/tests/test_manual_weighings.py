@@ -100,6 +100,18 @@ class TestManualWeighings(ScadaCase):
         history = self.env["mo.history"].search([("production_id", "=", self.production.id)])
         self.assertEqual(history.manual_weighing_ids, premix | corn)
 
+    def test_weighed_above_the_plan_is_consumed_to_the_hundredth_on_its_move(self):
+        # 32.02 kg against 10 planned: Odoo 14's split of the excess would consume 32.03.
+        weighings = self.record(self.event(self.premix, 20.0)) | self.record(self.event(self.premix, 12.02))
+        self.finish()
+        self.assertEqual(set(weighings.mapped("state")), {"posted"})
+        move = weighings.move_id
+        self.assertEqual(len(move), 1)
+        self.assertEqual(self.production.move_raw_ids.filtered(lambda m: m.product_id == self.premix), move)
+        self.assertEqual(move.state, "done")
+        self.assertAlmostEqual(move.quantity_done, 32.02, 2)
+        self.assertAlmostEqual(self.consumed(self.production)[self.premix], 32.02, 2)
+
     def test_product_not_in_the_bom_gets_an_extra_raw_move_flagged(self):
         first = self.record(self.event(self.vitamin, 1.25))
         second = self.record(self.event(self.vitamin, 0.5))  # a second portion of the same product
