@@ -111,7 +111,7 @@ def test_no_operator_action_doses_twice_or_loses_a_dose(line):
     # A PLC that presets its own READ handshake: an alarm at once, nothing taken.
     plc.show(2, next_recipe, {"status_read_data": True, "actual_consumption_silo_a": 12.0})
     took = alarm_within(
-        database, "kind = 'slot_problem' AND reason LIKE '%handshake%'", 2 * POLL_INTERVAL + 2
+        database, "kind = 'slot_problem' AND reason LIKE '%as taken already%'", 2 * POLL_INTERVAL + 2
     )
     assert took <= 2 * POLL_INTERVAL + 2
     plc.show(2, next_recipe, dict(plc.sane(next_recipe), status_read_data=False))
