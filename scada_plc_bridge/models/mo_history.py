@@ -28,7 +28,7 @@ class MoHistory(models.Model):
     )
     notes = fields.Text(readonly=True)
     date_archived = fields.Datetime(
-        string="Archived On", required=True, readonly=True, default=fields.Datetime.now
+        string="Archived On", required=True, readonly=True, index=True, default=fields.Datetime.now
     )
     queue_batch_id = fields.Integer(
         string="Queue Batch ID", readonly=True, index=True, help="The id the batch had in the queue."
@@ -66,6 +66,13 @@ class MoHistory(models.Model):
     manual_weighing_ids = fields.Many2many(
         "scada.manual.weighing", string="Manual Weighings", compute="_compute_manual_weighing_ids"
     )
+
+    def init(self):
+        # The day report and the PLC's figures read one PLC's batches over a range of days.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS mo_history_plc_id_date_archived_index"
+            " ON mo_history (plc_id, date_archived)"
+        )
 
     @api.depends("production_id")
     def _compute_manual_weighing_ids(self):

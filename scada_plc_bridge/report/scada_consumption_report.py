@@ -1,8 +1,60 @@
+from datetime import datetime, time, timedelta
+
 from odoo import fields, models, tools
+from odoo.osv import expression
 
 from ..const import KG_DIGITS, SILOS
 from ..models.mo_history import HISTORY_STATUSES
-from ..rules import TOLERANCE, sql_plant_day, sql_plant_tz
+from ..rules import DAY_START, TOLERANCE, sql_plant_day, sql_plant_tz
+
+# A plant's day d holds UTC instants within [d - 1 day, d + 2 days) (+ DAY_START)
+# whatever the plant's time zone (offsets are within -15 h .. +15 h).
+DAY_MARGIN = timedelta(days=1)
+
+
+def _top_level_leaves(domain):
+    """The leaves of a normalized domain that all its records satisfy (those
+    under '&' only, from the root)."""
+    leaves = []
+
+    def walk(index, conjunct):
+        item = domain[index]
+        if item in (expression.AND_OPERATOR, expression.OR_OPERATOR):
+            index = walk(index + 1, conjunct and item == expression.AND_OPERATOR)
+            return walk(index, conjunct and item == expression.AND_OPERATOR)
+        if item == expression.NOT_OPERATOR:
+            return walk(index + 1, False)
+        if conjunct and expression.is_leaf(item):
+            leaves.append(item)
+        return index + 1
+
+    if domain:
+        walk(0, True)
+    return leaves
+
+
+def archived_bounds(domain):
+    """Leaves on date_archived implied by the domain's leaves on the plant's
+    day (date): the same records, and the history's date_archived index can
+    find them (the day is figured per row from the company's time zone)."""
+    bounds = []
+    for name, operator, value in _top_level_leaves(expression.normalize_domain(domain)):
+        if name != "date" or operator not in ("=", ">=", ">", "<=", "<") or not value:
+            continue
+        try:
+            day = fields.Date.to_date(value)
+        except (TypeError, ValueError):
+            continue
+        start = datetime.combine(day, time.min) + DAY_START
+        if operator in ("=", ">=", ">"):
+            first = start + timedelta(days=1) if operator == ">" else start
+            bounds.append(("date_archived", ">=", fields.Datetime.to_string(first - DAY_MARGIN)))
+        if operator in ("=", "<=", "<"):
+            last = start - timedelta(days=1) if operator == "<" else start
+            bounds.append(
+                ("date_archived", "<", fields.Datetime.to_string(last + timedelta(days=1) + DAY_MARGIN))
+            )
+    return bounds
 
 
 class ScadaConsumptionReport(models.Model):
@@ -63,6 +115,12 @@ class ScadaConsumptionReport(models.Model):
         limit = TOLERANCE.limit(self.env["scada.batch.data"]._tolerance_limit())
         return [("id", "inselect", ("SELECT id FROM %s WHERE %s" % (self._table, within), [limit]))]
 
+    def _where_calc(self, domain, active_test=True):
+        bounds = archived_bounds(domain or [])
+        if bounds:
+            domain = expression.AND([domain, bounds])
+        return super()._where_calc(domain, active_test)
+
     def _silo_values(self):
         return ",\n                ".join(
             "(%d, '%s', COALESCE(h.consumption_%s, 0), COALESCE(h.actual_consumption_%s, 0))"
@@ -96,21 +154,26 @@ class ScadaConsumptionReport(models.Model):
                 h.status_operation,
                 h.company_id
             FROM mo_history h
+            -- The plant's time zone once per company (not a subquery per row).
+            JOIN (SELECT c.id, %(tz)s AS tz FROM res_company c) AS plant ON plant.id = h.company_id
             CROSS JOIN LATERAL (VALUES
                 %(silos)s
             ) AS s (seq, tag, planned, actual)
             LEFT JOIN mrp_production mp ON mp.id = h.production_id
             LEFT JOIN scada_silo silo ON silo.plc_id = h.plc_id AND silo.tag = s.tag
-            LEFT JOIN LATERAL (
-                SELECT bl.product_id FROM mrp_bom_line bl
-                WHERE bl.bom_id = mp.bom_id AND bl.scada_silo_id = silo.id
-                ORDER BY bl.sequence, bl.id LIMIT 1
-            ) AS line ON TRUE
+            -- The first BoM line (sequence, id) of each BoM and silo: one hash join, not a lookup per row.
+            LEFT JOIN (
+                SELECT DISTINCT ON (bl.bom_id, bl.scada_silo_id) bl.bom_id, bl.scada_silo_id, bl.product_id
+                FROM mrp_bom_line bl
+                WHERE bl.scada_silo_id IS NOT NULL
+                ORDER BY bl.bom_id, bl.scada_silo_id, bl.sequence, bl.id
+            ) AS line ON line.bom_id = mp.bom_id AND line.scada_silo_id = silo.id
             WHERE s.planned <> 0 OR s.actual <> 0
             )
         """ % {
             "table": self._table,
-            "date": sql_plant_day("h.date_archived", sql_plant_tz("h.company_id")),
+            "tz": sql_plant_tz("c.id"),
+            "date": sql_plant_day("h.date_archived", "plant.tz"),
             "silos": self._silo_values(),
         }
         self.env.cr.execute(query)  # pylint: disable=sql-injection
