@@ -126,3 +126,22 @@ class TestIdleBenchmarkRuns(TestCase):
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         for line in ("commits_per_s", "fins_round_trips_per_poll", "goals:", "one idle poll"):
             self.assertIn(line, result.stdout)
+
+
+class TestReportsBenchmarkRuns(TestCase):
+    """benchmarks/bench_reports.py at 2 000 batches (about 10 s): it fills its
+    database, times each report query and prints its table and goal.  No
+    figure is asserted."""
+
+    def test_bench_reports_smoke_run(self):
+        result = subprocess.run(
+            [sys.executable, "benchmarks/bench_reports.py", "--rows", "2000", "--failures", "200"]
+            + ["--runs", "1"],
+            cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        for line in ("consumption pivot, year by material", "day report data", "goal: each < 1 s"):
+            self.assertIn(line, result.stdout)

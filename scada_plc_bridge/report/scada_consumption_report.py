@@ -7,6 +7,8 @@ from ..const import KG_DIGITS, SILOS
 from ..models.mo_history import HISTORY_STATUSES
 from ..rules import DAY_START, TOLERANCE, sql_plant_day, sql_plant_tz
 
+# The history's silo lines (table and trigger of ScadaConsumptionReport._init_silo_lines).
+LINES = "mo_history_silo_line"
 # A plant's day d holds UTC instants within [d - 1 day, d + 2 days) (+ DAY_START)
 # whatever the plant's time zone (offsets are within -15 h .. +15 h).
 DAY_MARGIN = timedelta(days=1)
@@ -121,15 +123,73 @@ class ScadaConsumptionReport(models.Model):
             domain = expression.AND([domain, bounds])
         return super()._where_calc(domain, active_test)
 
-    def _silo_values(self):
+    def _silo_values(self, row="h"):
         return ",\n                ".join(
-            "(%d, '%s', COALESCE(h.consumption_%s, 0), COALESCE(h.actual_consumption_%s, 0))"
-            % (seq, tag, tag, tag)
+            "(%d, '%s', COALESCE(%s.consumption_%s, 0), COALESCE(%s.actual_consumption_%s, 0))"
+            % (seq, tag, row, tag, row, tag)
             for seq, (tag, _silo_id, _label) in enumerate(SILOS, start=1)
         )
 
+    def _init_silo_lines(self):
+        """LINES: a history record's silos (planned or actual not 0), one row
+        each, written by a trigger as the record is inserted (or its kg
+        changed by SQL): the view reads them instead of unpivoting 15 silos
+        of every record per query.  Filled from the history once, when made."""
+        cr = self.env.cr
+        cr.execute("SELECT to_regclass(%s)", [LINES])
+        made = cr.fetchone()[0] is None
+        cr.execute(  # pylint: disable=sql-injection
+            """
+            CREATE TABLE IF NOT EXISTS %(lines)s (
+                history_id integer NOT NULL REFERENCES mo_history (id) ON DELETE CASCADE,
+                seq integer NOT NULL,
+                tag varchar NOT NULL,
+                planned numeric NOT NULL,
+                actual numeric NOT NULL,
+                PRIMARY KEY (history_id, seq)
+            )
+            """
+            % {"lines": LINES}
+        )
+
+        def rows(row):
+            return (
+                "SELECT %s.id, s.seq, s.tag, s.planned, s.actual FROM (VALUES %s)"
+                " AS s (seq, tag, planned, actual) WHERE s.planned <> 0 OR s.actual <> 0"
+                % (row, self._silo_values(row))
+            )
+
+        kg_columns = ", ".join(
+            "%s%s" % (prefix, tag)
+            for prefix in ("consumption_", "actual_consumption_")
+            for tag, _i, _l in SILOS
+        )
+        cr.execute(  # pylint: disable=sql-injection
+            """
+            CREATE OR REPLACE FUNCTION %(lines)s_write() RETURNS trigger AS $$
+            BEGIN
+                IF TG_OP = 'UPDATE' THEN
+                    DELETE FROM %(lines)s WHERE history_id = OLD.id;
+                END IF;
+                INSERT INTO %(lines)s (history_id, seq, tag, planned, actual) %(rows)s;
+                RETURN NULL;
+            END
+            $$ LANGUAGE plpgsql;
+            DROP TRIGGER IF EXISTS %(lines)s_write ON mo_history;
+            CREATE TRIGGER %(lines)s_write AFTER INSERT OR UPDATE OF %(kg_columns)s ON mo_history
+                FOR EACH ROW EXECUTE FUNCTION %(lines)s_write();
+            """
+            % {"lines": LINES, "rows": rows("NEW"), "kg_columns": kg_columns}
+        )
+        if made:
+            cr.execute(  # pylint: disable=sql-injection
+                "INSERT INTO %s (history_id, seq, tag, planned, actual) SELECT l.* FROM mo_history h"
+                " CROSS JOIN LATERAL (%s) AS l" % (LINES, rows("h"))
+            )
+
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
+        self._init_silo_lines()
         # The silo tags and columns come from SILOS, the day from rules (constants, not input).
         query = """
             CREATE OR REPLACE VIEW %(table)s AS (
@@ -156,9 +216,7 @@ class ScadaConsumptionReport(models.Model):
             FROM mo_history h
             -- The plant's time zone once per company (not a subquery per row).
             JOIN (SELECT c.id, %(tz)s AS tz FROM res_company c) AS plant ON plant.id = h.company_id
-            CROSS JOIN LATERAL (VALUES
-                %(silos)s
-            ) AS s (seq, tag, planned, actual)
+            JOIN %(lines)s s ON s.history_id = h.id
             LEFT JOIN mrp_production mp ON mp.id = h.production_id
             LEFT JOIN scada_silo silo ON silo.plc_id = h.plc_id AND silo.tag = s.tag
             -- The first BoM line (sequence, id) of each BoM and silo: one hash join, not a lookup per row.
@@ -168,12 +226,11 @@ class ScadaConsumptionReport(models.Model):
                 WHERE bl.scada_silo_id IS NOT NULL
                 ORDER BY bl.bom_id, bl.scada_silo_id, bl.sequence, bl.id
             ) AS line ON line.bom_id = mp.bom_id AND line.scada_silo_id = silo.id
-            WHERE s.planned <> 0 OR s.actual <> 0
             )
         """ % {
             "table": self._table,
             "tz": sql_plant_tz("c.id"),
             "date": sql_plant_day("h.date_archived", "plant.tz"),
-            "silos": self._silo_values(),
+            "lines": LINES,
         }
         self.env.cr.execute(query)  # pylint: disable=sql-injection

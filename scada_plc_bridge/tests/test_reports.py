@@ -8,10 +8,23 @@ from lxml import etree
 from odoo.tests import tagged
 
 from ..const import ARCHIVE_CONTEXT_KEY
+from ..report.scada_consumption_report import archived_bounds
 from ..rules import TOLERANCE, ToleranceRule, exact_kg, plant_day, plant_day_start, sql_plant_day
 from .common import ScadaCase
 
 TOLERANCE_PARAM = "scada_plc_bridge.health_tolerance_percent"
+
+
+def expression_holds(day, domain):
+    """Python: does the plant's day satisfy the conjunction of date leaves?"""
+    tests = {
+        "=": lambda a, b: a == b,
+        ">=": lambda a, b: a >= b,
+        ">": lambda a, b: a > b,
+        "<=": lambda a, b: a <= b,
+        "<": lambda a, b: a < b,
+    }
+    return all(tests[leaf[1]](day, date.fromisoformat(leaf[2])) for leaf in domain if leaf != "&")
 
 
 class ReportCase(ScadaCase):
@@ -392,6 +405,53 @@ class TestOneRuleForFormsAndReport(ReportCase):
         for day, history in (("2026-03-04", before), ("2026-03-05", after)):
             values = sheet._get_report_values(self.plc.ids, data={"date_from": day, "date_to": day})
             self.assertEqual([b["mo"] for b in values["sheets"][0]["batches"]], [history.mo_reference], day)
+
+    def test_a_day_filter_finds_the_same_rows_with_its_archived_bounds(self):
+        """The report adds date_archived bounds to a filter on the plant's
+        day (for the index): the same rows in the time zones furthest from
+        UTC, at the edges of the day."""
+        Report = self.env["scada.consumption.report"]
+        histories = self.env["mo.history"]
+        for value in (
+            "2026-03-03 09:59:59",
+            "2026-03-03 10:00:00",
+            "2026-03-04 10:59:59",
+            "2026-03-04 11:00:00",
+        ):
+            histories |= self.archived(date=value)
+        mine = [("history_id", "in", histories.ids)]
+        for tz in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Jakarta", "UTC"):
+            self.env.company.partner_id.tz = tz
+            self.env["base"].flush()
+            Report.invalidate_cache()  # the rows' days are the company's time zone's
+            for domain in (
+                [("date", "=", "2026-03-04")],
+                [("date", ">=", "2026-03-04")],
+                [("date", ">", "2026-03-03")],
+                [("date", "<=", "2026-03-03")],
+                [("date", "<", "2026-03-04")],
+                ["&", ("date", ">=", "2026-03-03"), ("date", "<=", "2026-03-03")],
+            ):
+                self.assertTrue(archived_bounds(domain), domain)
+                expected = {
+                    row.history_id for row in Report.search(mine) if expression_holds(row.date, domain)
+                }
+                self.assertEqual(set(Report.search(mine + domain).history_id), expected, (tz, domain))
+        self.assertFalse(archived_bounds(["|", ("date", "=", "2026-03-04"), ("status", "=", "cancelled")]))
+
+    def test_the_silo_lines_follow_the_history(self):
+        history = self.archived(actual_consumption_silo_b=0.0, consumption_silo_b=0.0)
+        rows = self.env["scada.consumption.report"].search([("history_id", "=", history.id)])
+        self.assertEqual(set(rows.mapped("silo_tag")), {"silo_d", "lq114"})
+        # Only SQL changes a history record (a migration): the lines follow it.
+        self.env.cr.execute(
+            "UPDATE mo_history SET actual_consumption_silo_b = 5, consumption_lq114 = 0,"
+            " actual_consumption_lq114 = 0 WHERE id = %s",
+            [history.id],
+        )
+        self.env["scada.consumption.report"].invalidate_cache()
+        rows = self.env["scada.consumption.report"].search([("history_id", "=", history.id)])
+        self.assertEqual({row.silo_tag: row.actual_kg for row in rows}, {"silo_d": 600.0, "silo_b": 5.0})
 
     def test_sql_and_python_cut_the_same_days_across_clock_changes(self):
         """Havana's clocks change at midnight (2026-03-08 00:00 does not
