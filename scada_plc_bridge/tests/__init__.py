@@ -24,6 +24,7 @@ from . import test_mailbox_cycle
 from . import test_technician_retention
 from . import test_menu_counts
 from . import test_quiet_polls
-from . import test_batch_timeline
 from . import test_order_split
+from . import test_batch_timeline
 from . import test_line_performance
+from . import test_runner_scheduling
