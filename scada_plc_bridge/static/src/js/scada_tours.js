@@ -151,6 +151,7 @@ odoo.define("scada_plc_bridge.tours", function (require) {
         {
             content: "The Alarms menu shows the open alarm's count",
             trigger: ".o_menu_sections a[data-menu-xmlid='scada_plc_bridge.scada_alarm_menu'] > span:contains('Alarms (1)')",
+            timeout: 30000, // the first page of a loaded machine
             run: function () {
                 window.scadaLiveMenuTour = "no reload";
             },
@@ -162,6 +163,7 @@ odoo.define("scada_plc_bridge.tours", function (require) {
         {
             content: "The count is gone from the menu, on the same page",
             trigger: ".o_menu_sections a[data-menu-xmlid='scada_plc_bridge.scada_alarm_menu'] > span[data-scada-name='Alarms']:not(:contains('('))",
+            timeout: 30000, // re-read at most every 3 s, then over the bus
             run: function () {
                 if (window.scadaLiveMenuTour !== "no reload") {
                     console.error("the page was reloaded");
