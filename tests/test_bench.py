@@ -109,23 +109,30 @@ class TestFixesAreNeeded(TransactionCase):
         self.assertIn("line range", result.stderr)
 
 
+def run_benchmark(case, script, *options):
+    """Run benchmarks/<script> briefly; its printed output (it must succeed)."""
+    result = subprocess.run(
+        [sys.executable, os.path.join("benchmarks", script), *options],
+        cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    case.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    return result.stdout
+
+
 class TestIdleBenchmarkRuns(TestCase):
     """benchmarks/bench_idle.py, briefly (about 40 s): it sets up, measures
     and prints its table, goals and idle-poll inventory.  No figure is
     asserted: a loaded machine makes them what it makes them."""
 
     def test_bench_idle_smoke_run(self):
-        result = subprocess.run(
-            [sys.executable, "benchmarks/bench_idle.py", "--seconds", "2", "--warm-up", "1"]
-            + ["--trace-seconds", "2"],
-            cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
-            capture_output=True,
-            text=True,
-            timeout=300,
+        output = run_benchmark(
+            self, "bench_idle.py", "--seconds", "2", "--warm-up", "1", "--trace-seconds", "2"
         )
-        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         for line in ("commits_per_s", "fins_round_trips_per_poll", "goals:", "one idle poll"):
-            self.assertIn(line, result.stdout)
+            self.assertIn(line, output)
 
 
 class TestReportsBenchmarkRuns(TestCase):
@@ -134,14 +141,6 @@ class TestReportsBenchmarkRuns(TestCase):
     figure is asserted."""
 
     def test_bench_reports_smoke_run(self):
-        result = subprocess.run(
-            [sys.executable, "benchmarks/bench_reports.py", "--rows", "2000", "--failures", "200"]
-            + ["--runs", "1"],
-            cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        output = run_benchmark(self, "bench_reports.py", "--rows", "2000", "--failures", "200", "--runs", "1")
         for line in ("consumption pivot, year by material", "day report data", "goal: each < 1 s"):
-            self.assertIn(line, result.stdout)
+            self.assertIn(line, output)
