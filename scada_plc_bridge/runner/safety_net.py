@@ -3,6 +3,8 @@ server-wide, or its server down), the Task 1 and Task 2 crons run the
 runner's cycle for it, under the same per-PLC advisory lock, so a PLC is
 never worked by two at once."""
 
+import psycopg2
+import psycopg2.errors
 from odoo import api, models
 
 from ..const import POLL_LOCK_NAMESPACE
@@ -46,11 +48,29 @@ class ScadaRunner(models.AbstractModel):
     @api.model
     def _wake(self):
         """Where no runner polls, the Task 2 cron carries out requests: make
-        it due now (never from inside a cron job: the runner holds that row)."""
+        it due once this transaction has committed.  In a cursor of its own,
+        so the caller's snapshot (older than the cron runner's last write of
+        the row) cannot fail the caller with a serialization error, and the
+        cron wakes to a request it can already see."""
         cron = self.env.ref("scada_plc_bridge.ir_cron_task2_plc_read", raise_if_not_found=False)
         if cron:
-            self.env.cr.execute(
-                "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') WHERE id IN ("
-                " SELECT id FROM ir_cron WHERE id = %s AND active FOR UPDATE SKIP LOCKED)",
-                (cron.id,),
-            )
+            registry, cron_id = self.env.registry, cron.id
+            self.env.cr.postcommit.add(lambda: make_cron_due(registry, cron_id))
+
+
+def make_cron_due(registry, cron_id, attempts=3):
+    """The cron due now, unless the cron runner holds its row (it is running,
+    and its cycle takes the requests); a concurrent write of the row is
+    retried, never logged as a failed query."""
+    for _attempt in range(attempts):
+        with registry.cursor() as cr:
+            try:
+                cr.execute(
+                    "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') WHERE id IN ("
+                    " SELECT id FROM ir_cron WHERE id = %s AND active FOR UPDATE SKIP LOCKED)",
+                    (cron_id,),
+                    log_exceptions=False,
+                )
+                return
+            except psycopg2.errors.SerializationFailure:
+                cr.rollback()

@@ -4,6 +4,8 @@ runner's row lock.  These tests commit in the throw-away test database
 (as test_task3_concurrency does), because what they check only exists
 between real, separate transactions."""
 
+import logging
+import logging.handlers
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -157,6 +159,51 @@ class TestRuntimeEntryPoints(BaseCase):
         self.assertEqual(len(calls), 2)
         with self.registry.cursor() as cr:
             cr.execute("UPDATE scada_plc SET name = %s WHERE id = %s", (name, self.plc_id))
+
+    def test_a_request_wakes_task2_even_when_the_cron_runner_just_wrote_its_row(self):
+        """Where no runner polls, a request makes the Task 2 cron due.  The
+        operator's transaction may have started before the cron runner last
+        wrote the cron's row: the press still commits, no query fails in the
+        log, and the cron is due for the committed request."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cron_id = env.ref("scada_plc_bridge.ir_cron_task2_plc_read").id
+            cr.execute("SELECT active, nextcall FROM ir_cron WHERE id = %s", (cron_id,))
+            was_active, was_due = cr.fetchone()
+        self.addCleanup(self.restore_cron, cron_id, was_active, was_due)
+        operator = self.registry.cursor()
+        try:
+            operator.execute("SELECT count(*) FROM scada_plc_request")  # its snapshot is taken
+            with self.registry.cursor() as cron_runner:  # Odoo's runner, after a run of Task 2
+                cron_runner.execute(
+                    "UPDATE ir_cron SET active = true,"
+                    " nextcall = (now() at time zone 'UTC') + interval '1 hour' WHERE id = %s",
+                    (cron_id,),
+                )
+            env = api.Environment(operator, SUPERUSER_ID, {})
+            failed_queries = logging.handlers.BufferingHandler(100)
+            failed_queries.setLevel(logging.ERROR)
+            logging.getLogger("odoo.sql_db").addHandler(failed_queries)
+            try:
+                request = env["scada.plc.request"]._request(env["scada.plc"].browse(self.plc_id), "read")
+                operator.commit()
+            finally:
+                logging.getLogger("odoo.sql_db").removeHandler(failed_queries)
+        finally:
+            operator.close()
+        self.assertEqual([r.getMessage() for r in failed_queries.buffer], [])
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT nextcall <= (now() at time zone 'UTC') FROM ir_cron WHERE id = %s", (cron_id,))
+            self.assertTrue(cr.fetchone()[0], "Task 2 is not due for the request")
+            cr.execute("SELECT state FROM scada_plc_request WHERE id = %s", (request.id,))
+            self.assertEqual(cr.fetchone()[0], "pending")
+            cr.execute("DELETE FROM scada_plc_request WHERE id = %s", (request.id,))
+
+    def restore_cron(self, cron_id, active, nextcall):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE ir_cron SET active = %s, nextcall = %s WHERE id = %s", (active, nextcall, cron_id)
+            )
 
 
 @tagged("post_install", "-at_install")
