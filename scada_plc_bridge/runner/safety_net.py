@@ -3,8 +3,6 @@ server-wide, or its server down), the Task 1 and Task 2 crons run the
 runner's cycle for it, under the same per-PLC advisory lock, so a PLC is
 never worked by two at once."""
 
-import psycopg2
-import psycopg2.errors
 from odoo import api, models
 
 from ..const import POLL_LOCK_NAMESPACE
@@ -58,19 +56,15 @@ class ScadaRunner(models.AbstractModel):
             self.env.cr.postcommit.add(lambda: make_cron_due(registry, cron_id))
 
 
-def make_cron_due(registry, cron_id, attempts=3):
+def make_cron_due(registry, cron_id):
     """The cron due now, unless the cron runner holds its row (it is running,
     and its cycle takes the requests); a concurrent write of the row is
-    retried, never logged as a failed query."""
-    for _attempt in range(attempts):
-        with registry.cursor() as cr:
-            try:
-                cr.execute(
-                    "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') WHERE id IN ("
-                    " SELECT id FROM ir_cron WHERE id = %s AND active FOR UPDATE SKIP LOCKED)",
-                    (cron_id,),
-                    log_exceptions=False,
-                )
-                return
-            except psycopg2.errors.SerializationFailure:
-                cr.rollback()
+    retried like any conflict of the runtime, not logged as a failed query."""
+    Transactions(registry)(
+        lambda env: env.cr.execute(
+            "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') WHERE id IN ("
+            " SELECT id FROM ir_cron WHERE id = %s AND active FOR UPDATE SKIP LOCKED)",
+            (cron_id,),
+            log_exceptions=False,
+        )
+    )
