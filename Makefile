@@ -26,5 +26,8 @@ bench-idle:  ## idle cost of 10 PLCs: CPU, commits/s, FINS round trips per poll
 bench-reports:  ## the reports at 100 000 batches and 2 000 failures, against 1 000 (ratio); goal < 1 s
 	.venv/bin/python benchmarks/bench_reports.py
 
+readme:  ## the addon's README.rst and description page from its readme/ fragments
+	.venv/bin/python scripts/gen_addon_readme.py
+
 i18n:    ## export the translation template (then update i18n/id.po)
 	scripts/i18n_export.sh

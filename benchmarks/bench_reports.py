@@ -159,6 +159,21 @@ def failures_sql(const, count, where):
     }
 
 
+def productivity_sql(const):
+    """A productive time log per completed batch not logged yet, on its line's work centre."""
+    return """
+        INSERT INTO mrp_workcenter_productivity
+            (workcenter_id, company_id, loss_id, loss_type, date_start, date_end, duration, user_id,
+             scada_history_id, description)
+        SELECT w.id, h.company_id, %(loss)d, 'productive', h.date_archived - interval '20 minutes',
+               h.date_archived, 20, 1, h.id, 'bench'
+          FROM mo_history h
+          JOIN mrp_workcenter w ON w.scada_plc_id = h.plc_id
+         WHERE h.status = 'completed'
+           AND NOT EXISTS (SELECT 1 FROM mrp_workcenter_productivity p WHERE p.scada_history_id = h.id)
+    """ % {"loss": const.PRODUCTIVE_LOSS}
+
+
 class Setup:
     """What the SQL refers to: 2 PLCs (their silos and plant equipment), materials
     in the silos, a few MOs of two finished products."""
@@ -193,6 +208,11 @@ class Setup:
                     for _ in range(10)
                 ]
             )
+        # Each line a work centre: the bridge's time logs feed the dashboard's OEE.
+        self.workcenters = env["mrp.workcenter"].create(
+            [{"name": plc.name, "scada_plc_id": plc.id} for plc in plcs]
+        )
+        self.PRODUCTIVE_LOSS = env.ref("mrp.block_reason7").id
         equipment = env["scada.equipment"].search([("plc_id", "in", plcs.ids)])
         self.plcs = plcs
         self.PLC_IDS = "ARRAY%s" % plcs.ids
@@ -230,6 +250,7 @@ def queries(env, plc):
     history_tree += ["yield_percent", "deviation_percent", "accuracy_grade", "status_operation", "notes"]
     day_sheet = env["report.scada_plc_bridge.report_scada_day_sheet"]
     yesterday = str(today - timedelta(days=1))
+    dashboard = env["scada.line.dashboard"]
     return {
         "consumption pivot, month by day x material": lambda: pivot(
             completed + month, ["material_id"], ["date:day"]
@@ -239,6 +260,10 @@ def queries(env, plc):
         "day report data, one day of a PLC": lambda: day_sheet._get_report_values(
             [plc.id], {"date_from": yesterday}
         ),
+        "day report data, per shift, a week of a PLC": lambda: day_sheet._get_report_values(
+            [plc.id], {"date_from": str(today - timedelta(days=7)), "date_to": yesterday, "per_shift": True}
+        ),
+        "dashboard card of a PLC (today and the shift)": lambda: dashboard._card(plc),
         "history list, default search + count": lambda: page(history, [], history_tree),
         "failures, open, grouped by equipment": lambda: failures.read_group(
             [("state", "=", "open")], ["duration"], ["equipment_id"]
@@ -289,8 +314,10 @@ def main():
                 started = time.perf_counter()
                 cr.execute(history_sql(setup, args.rows, where))
                 cr.execute(failures_sql(setup, args.failures, where))
+                cr.execute(productivity_sql(setup))
                 cr.execute("ANALYZE mo_history")
                 cr.execute("ANALYZE scada_equipment_failure")
+                cr.execute("ANALYZE mrp_workcenter_productivity")
                 fill[size] = time.perf_counter() - started
                 env.cache.invalidate()
                 for name, run in queries(env, setup.plcs[0]).items():

@@ -185,3 +185,49 @@ def plant_day_start(day, tz_name):
 def plant_day_bounds(first, last, tz_name):
     """The plant's days first..last as naive UTC datetimes [start, end)."""
     return plant_day_start(first, tz_name), plant_day_start(last + timedelta(days=1), tz_name)
+
+
+# -- the plant's shifts ----------------------------------------------------------
+# A shift runs from its start (local time, a setting) to the next shift's
+# start, and belongs to the plant's day it starts on; the last shift of a
+# day may run past midnight into the next.
+
+
+def shift_starts(text):
+    """The shifts' local start times of the setting ("06:00,14:00,22:00"),
+    sorted, as timedeltas after midnight; ValueError says what is wrong."""
+    starts = set()
+    for item in (text or "").split(","):
+        item = item.strip()
+        hours, _sep, minutes = item.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise ValueError("%r is not a time of day written HH:MM" % item)
+        if int(hours) > 23 or int(minutes) > 59:
+            raise ValueError("%r is not a time of day (00:00 to 23:59)" % item)
+        starts.add(timedelta(hours=int(hours), minutes=int(minutes)))
+    return sorted(starts)
+
+
+def _local_to_utc(local, tz_name):
+    """A naive local time of tz_name as naive UTC (at a clock change, the earlier instant)."""
+    tz = pytz.timezone(tz_name)
+    return min(
+        tz.localize(local, is_dst=dst).astimezone(pytz.utc).replace(tzinfo=None) for dst in (True, False)
+    )
+
+
+def shift_bounds(day, index, tz_name, starts):
+    """Shift number index (0-based) of the plant's day as naive UTC datetimes [start, end)."""
+    midnight = datetime.combine(day, time.min)
+    following = starts[index + 1] if index + 1 < len(starts) else starts[0] + timedelta(days=1)
+    return _local_to_utc(midnight + starts[index], tz_name), _local_to_utc(midnight + following, tz_name)
+
+
+def plant_shift(utc_value, tz_name, starts):
+    """(day, index) of the shift that a naive UTC datetime falls in."""
+    local = pytz.utc.localize(utc_value).astimezone(pytz.timezone(tz_name)).replace(tzinfo=None)
+    since_midnight = local - datetime.combine(local.date(), time.min)
+    started = [index for index, start in enumerate(starts) if start <= since_midnight]
+    if started:
+        return local.date(), started[-1]
+    return local.date() - timedelta(days=1), len(starts) - 1  # before the day's first shift

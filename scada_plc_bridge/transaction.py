@@ -31,6 +31,26 @@ def is_transient(error):
     return isinstance(error, psycopg2.OperationalError) and error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY
 
 
+def lock_rows(cr, table, ids, condition="TRUE", skip_locked=False):
+    """Row locks on the rows `ids` of `table` that meet `condition`, taken
+    before they are written; returns the ids locked (all of them unless
+    `skip_locked`).  A row that a concurrent transaction changed since this
+    one began raises its serialization failure here, before any write, and
+    without Odoo's "bad query" error in the log: the conflict is no error,
+    and whoever retries it (`Transactions`, Odoo's RPC layer) says so."""
+    ids = [id_ for id_ in ids if isinstance(id_, int)]
+    if not ids:
+        return []
+    cr.execute(
+        "SELECT id FROM {} WHERE id = ANY(%s) AND {} ORDER BY id FOR UPDATE{}".format(
+            table, condition, " SKIP LOCKED" if skip_locked else ""
+        ),
+        (ids,),
+        log_exceptions=False,
+    )
+    return [row[0] for row in cr.fetchall()]
+
+
 class Transactions:
     """Calls `fn(env)` in a transaction of its own, committed when `fn`
     returns, retried on transient conflicts.  `gate` (a semaphore) bounds

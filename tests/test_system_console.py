@@ -193,9 +193,10 @@ class Console:
         new recipe into the slot); with_recipe: and the WRITE slot holds a
         recipe the plant has not taken (nothing can be written there)."""
         ids = {silo_id_key(tag): silo_id for tag, silo_id in PLANT_SILOS}
+        # READ first: with it free, the plant could take the stale recipe in between.
+        self.write_slot("read", slot, dict(ids, batch_no=999, mo_id="HOLD-R%d" % slot))
         if with_recipe:
             self.write_slot("write", slot, dict(ids, batch_no=998, mo_id="HOLD-W%d" % slot, quantity=1.0))
-        self.write_slot("read", slot, dict(ids, batch_no=999, mo_id="HOLD-R%d" % slot))
 
     def unblock_slot(self, slot):
         """Blank WRITE slot first (so the plant never takes the stale recipe), then READ."""
@@ -604,6 +605,44 @@ def booked_consumption(console, production_id, name):
         tag = SILO_OF_COMPONENT[product]
         booked[tag] = booked.get(tag, 0.0) + quantity
     return booked
+
+
+# -- y: the supervisor's dashboard, after the run's batches ------------------------------
+DASHBOARD = "/web#action=scada_plc_bridge.scada_line_dashboard_action"
+
+
+def test_y_the_line_dashboard_counts_the_runs_batches_and_opens_them(console):
+    """The card of the line in Indonesian: today's and the shift's figures;
+    the count of batches done is the run's, and a click lists exactly those."""
+    browser, rpc = console.browser, console.rpc
+    browser.goto(DASHBOARD, ready=".o_scada_dashboard_card")
+    browser.wait_idle()
+    today = ".o_scada_dashboard_period[data-period=today]"
+    browser.wait(today + " .o_scada_period_label", text=indonesian("Today"))
+    browser.wait(
+        ".o_scada_dashboard_period[data-period=shift] .o_scada_period_label", text=indonesian("Shift")
+    )
+    for label in ("Done", "Produced (kg)", "Median cycle (min)", "Downtime (min)"):
+        browser.wait(today, text=indonesian(label), what="%r in Indonesian" % label)
+    completed = rpc(
+        "mo.history",
+        "search_read",
+        [("plc_id", "=", console.plant.plc_id), ("status", "=", "completed")],
+        fields=["mo_reference"],
+    )
+    done = int(browser.text(today + " a[data-figure=done]").strip())
+    # All of the run's batches, unless the run crossed midnight in the plant's time zone.
+    assert 1 <= done <= len(completed), (done, len(completed))
+    browser.screenshot("console_line_dashboard")
+    browser.click(today + " a[data-figure=done]")
+    browser.wait(".o_list_view .o_data_row", what="the batches done today")
+    browser.wait(".o_control_panel .breadcrumb", text=indonesian("Batches done"))
+    browser.wait_idle()
+    rows = browser.texts(".o_list_view .o_data_row")
+    assert len(rows) == done, rows
+    references = {history["mo_reference"] for history in completed}
+    assert all(any(reference in row for reference in references) for row in rows), rows
+    assert not browser.console_errors, browser.console_errors[:5]
 
 
 # -- the alarms list, last: every alarm of the run ----------------------------------------

@@ -1,6 +1,7 @@
 from . import scada_field_groups_guard
 from . import scada_batch_data
 from . import scada_plc
+from . import scada_plc_dashboard
 from . import scada_silo
 from . import scada_memory_map
 from . import mo_batch

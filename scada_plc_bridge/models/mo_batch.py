@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..const import ARCHIVE_CONTEXT_KEY, SILO_TAGS, plc_batch_word
 from ..plclib.handshake import SlotIdentity
+from ..transaction import lock_rows
 from .scada_batch_data import silo_float_fields
 
 
@@ -249,7 +250,15 @@ class MoBatch(models.Model):
                     _("Batches are changed by the PLC and the operations only, not by writing %s.")
                     % ", ".join(sorted(protected))
                 )
+        self._lock()
         return super().write(vals)
+
+    def _lock(self):
+        """Row locks on these batches, before a write of them or a link to them
+        (a foreign key's check locks the row too).  The runner, the crons and
+        the buttons write the same rows: a concurrent change shows here, as a
+        quiet retry of the whole transaction, not as a failed query."""
+        lock_rows(self.env.cr, self._table, self.ids)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -70,6 +70,7 @@ class MrpProduction(models.Model):
                     "company_id": template.company_id.id,
                 }
             )
+        created._create_workorder()  # the form's onchange: the line's operation, for its OEE
         created.action_confirm()
         return created
 

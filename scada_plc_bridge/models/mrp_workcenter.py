@@ -29,3 +29,10 @@ class MrpWorkcenterProductivity(models.Model):
         ondelete="set null",
         help="The line whose PLC did not answer (an outage).",
     )
+
+    def init(self):
+        # The dashboard and the day report read a work centre's logs over a window of time.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS mrp_workcenter_productivity_workcenter_id_date_start_index"
+            " ON mrp_workcenter_productivity (workcenter_id, date_start)"
+        )

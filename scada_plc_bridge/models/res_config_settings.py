@@ -1,6 +1,8 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
-from ..const import SETTING_DEFAULTS
+from ..const import SETTING_DEFAULTS, TEXT_SETTING_DEFAULTS
+from ..rules import shift_starts
 
 CRONS = {
     "scada_task1_interval": "scada_plc_bridge.ir_cron_task1_sync_mo",
@@ -87,6 +89,13 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="scada_plc_bridge.failure_recovery_patterns",
         default="*_OK,RECOVERED",
     )
+    scada_shift_starts = fields.Char(
+        string="Shifts Start At",
+        config_parameter="scada_plc_bridge.shift_starts",
+        default=TEXT_SETTING_DEFAULTS["shift_starts"],
+        help="Local times (HH:MM, comma-separated) at which the plant's shifts start; a shift ends where the "
+        "next one starts. The dashboard and the day report count per shift.",
+    )
     scada_retention_days = fields.Integer(
         string="Keep Requests and Alarms (days)",
         config_parameter="scada_plc_bridge.retention_days",
@@ -114,6 +123,14 @@ class ResConfigSettings(models.TransientModel):
         plc = self.env["scada.settings"]._default_plc()
         values["scada_batch_limit"] = plc.batch_limit if plc else 10
         return values
+
+    @api.constrains("scada_shift_starts")
+    def _check_shift_starts(self):
+        for settings in self.filtered("scada_shift_starts"):
+            try:
+                shift_starts(settings.scada_shift_starts)
+            except ValueError as error:
+                raise ValidationError(_("Shifts Start At: %s.") % error) from error
 
     def set_values(self):
         result = super().set_values()

@@ -139,6 +139,8 @@ class ScadaPlcRequest(models.Model):
     def _request(self, plc, kind, batches=None, slot=0):
         if kind == "clear_read_slot":
             self._check_slot_of(plc, slot)
+        if batches:
+            batches._lock()
         request = self.sudo().create(
             {
                 "plc_id": plc.id,

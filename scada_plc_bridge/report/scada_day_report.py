@@ -28,7 +28,21 @@ class ReportScadaDaySheet(models.AbstractModel):
         return ("+" + text) if value > 0 else text
 
     @api.model
-    def _sheet(self, plc, date_from, date_to):
+    def _line_figures(self, plc, start, end):
+        """The dashboard's figures of the line over [start, end), formatted."""
+        dashboard = self.env["scada.line.dashboard"]
+        return dashboard._formatted(dashboard._figures(plc, start, end))
+
+    @api.model
+    def _shift_rows(self, plc, date_from, date_to):
+        """The per-shift variant: each shift of the days, with its figures."""
+        return [
+            dict(self._line_figures(plc, start, end), day=format_date(self.env, day), label=label)
+            for day, label, start, end in self.env["scada.line.dashboard"]._shifts(plc, date_from, date_to)
+        ]
+
+    @api.model
+    def _sheet(self, plc, date_from, date_to, per_shift=False):
         plant_tz = self.env["scada.batch.data"]._plant_tz(plc.company_id)
         reader_tz = self.env.context.get("tz") or self.env.user.tz or plant_tz
         start, end = plant_day_bounds(date_from, date_to, plant_tz)
@@ -105,6 +119,8 @@ class ReportScadaDaySheet(models.AbstractModel):
             "finished_weight": self._kg(sum(completed.mapped("actual_weight_quantity_finished_goods"))),
             "consumption": consumption,
             "failures": failures,
+            "figures": self._line_figures(plc, start, end),
+            "shifts": self._shift_rows(plc, date_from, date_to) if per_shift else [],
         }
 
     @api.model
@@ -122,5 +138,5 @@ class ReportScadaDaySheet(models.AbstractModel):
             "doc_ids": plcs.ids,
             "doc_model": "scada.plc",
             "docs": plcs,
-            "sheets": [self._sheet(plc, date_from, date_to) for plc in plcs],
+            "sheets": [self._sheet(plc, date_from, date_to, bool(data.get("per_shift"))) for plc in plcs],
         }

@@ -13,3 +13,4 @@ from . import retention
 from . import line_performance
 from . import order_split
 from . import batch_accuracy
+from . import line_dashboard

@@ -81,20 +81,14 @@ class ScadaLinePerformance(models.AbstractModel):
     # -- batches ------------------------------------------------------------
     @api.model
     def _batch_start(self, batch):
-        """When the line started the batch.  The timeline fields (date_plc_taken,
-        date_first_dosing, date_plc_finished) are being added to
-        scada.batch.data by another change: they are read only when they exist,
-        so this works before and after it lands."""
-        for name in ("date_plc_taken", "date_first_dosing", "date_plc_write"):
-            if name in batch._fields and batch[name]:
-                return batch[name]
-        return False
+        """When the line started the batch: the PLC took it, else it was first
+        seen dosing, else written to the PLC."""
+        return batch.date_plc_taken or batch.date_first_dosing or batch.date_plc_write
 
     @api.model
     def _batch_end(self, batch):
-        """When the PLC finished the batch (see _batch_start), else now (the
-        batch is being archived)."""
-        if batch.status == "completed" and "date_plc_finished" in batch._fields and batch.date_plc_finished:
+        """When the PLC finished the batch, else now (it is being archived)."""
+        if batch.status == "completed" and batch.date_plc_finished:
             return batch.date_plc_finished
         return self._now()
 

@@ -161,8 +161,11 @@ class ScadaOrderSplit(models.AbstractModel):
             )
         elif bom.picking_type_id:
             values["picking_type_id"] = bom.picking_type_id.id
-        # Odoo's import path makes the moves from the BoM (as the form's onchanges would).
-        return self.env["mrp.production"].with_context(import_file=True).create(values)
+        # Odoo's import path makes the moves from the BoM, and the work orders
+        # of its operations (the ideal cycle of the line's OEE), as the form's onchanges would.
+        production = self.env["mrp.production"].with_context(import_file=True).create(values)
+        production._create_workorder()
+        return production
 
     @api.model
     def _check_production(self, production):

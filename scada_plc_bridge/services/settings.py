@@ -4,6 +4,7 @@ one reader every part uses, with the defaults of const.SETTING_DEFAULTS."""
 from odoo import api, models
 
 from ..const import PARAM_PREFIX, SETTING_DEFAULTS, TEXT_SETTING_DEFAULTS
+from ..rules import shift_starts
 
 
 class ScadaSettings(models.AbstractModel):
@@ -24,6 +25,15 @@ class ScadaSettings(models.AbstractModel):
         """A text SCADA setting, or its default when unset or blank."""
         value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
         return value.strip() if value and value.strip() else TEXT_SETTING_DEFAULTS[key]
+
+    @api.model
+    def _shift_starts(self):
+        """The shifts' start times (rules.shift_starts); the default when the
+        stored value cannot be read (the settings form refuses such a value)."""
+        try:
+            return shift_starts(self._get_text("shift_starts"))
+        except ValueError:
+            return shift_starts(TEXT_SETTING_DEFAULTS["shift_starts"])
 
     @api.model
     def _default_plc(self):

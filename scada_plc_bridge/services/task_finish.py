@@ -15,7 +15,7 @@ from odoo.tools import float_is_zero
 from odoo.tools.misc import formatLang
 
 from ..const import ARCHIVE_CONTEXT_KEY, KG_DIGITS, SILOS
-from ..transaction import Transactions, is_transient
+from ..transaction import Transactions, is_transient, lock_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -46,24 +46,20 @@ class ScadaTaskFinish(models.AbstractModel):
         if not batch_ids:
             return self.env["mo.batch"]
         self.env["mo.batch"].flush(["status_manufacturing", "status_operation", "push_state", "review_state"])
-        self.env.cr.execute(
-            "SELECT id FROM mo_batch WHERE id = ANY(%s) AND status_manufacturing"
-            " AND status_operation IS NOT TRUE AND push_state != 'parked' AND review_state != 'needs_review'"
-            " ORDER BY id FOR UPDATE SKIP LOCKED",
-            (list(batch_ids),),
+        condition = (
+            "status_manufacturing AND status_operation IS NOT TRUE AND push_state != 'parked'"
+            " AND review_state != 'needs_review'"
         )
-        return self.env["mo.batch"].browse([row[0] for row in self.env.cr.fetchall()])
+        return self.env["mo.batch"].browse(
+            lock_rows(self.env.cr, "mo_batch", batch_ids, condition, skip_locked=True)
+        )
 
     @api.model
     def _lock_batches(self, batch_ids):
         """These batches, less those another transaction (the poller, another
         server) holds: a button touches only what it locked, so it never
         collides with the runtime finishing the same batch."""
-        self.env.cr.execute(
-            "SELECT id FROM mo_batch WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
-            (list(batch_ids),),
-        )
-        return self.env["mo.batch"].browse([row[0] for row in self.env.cr.fetchall()])
+        return self.env["mo.batch"].browse(lock_rows(self.env.cr, "mo_batch", batch_ids, skip_locked=True))
 
     @api.model
     def _finish_now(self, batch_ids):
@@ -149,7 +145,7 @@ class ScadaTaskFinish(models.AbstractModel):
         batch = self.env["mo.batch"].browse(batch_id).exists()
         if not batch or not batch.status_operation:
             return False
-        self.env.cr.execute("SELECT id FROM mo_batch WHERE id = %s FOR UPDATE", (batch.id,))
+        lock_rows(self.env.cr, "mo_batch", batch.ids)
         mo_reference, plc, production, batch_id = (
             batch.mo_reference,
             batch.plc_id,
@@ -262,7 +258,8 @@ class ScadaTaskFinish(models.AbstractModel):
         history = self.env["mo.history"]
         for batch in batches:
             values = dict(batch._batch_data_values(), status=status, notes=notes, queue_batch_id=batch.id)
-            values["date_done"] = fields.Datetime.now()  # the timeline's last date
+            # The timeline's last date, and the archive's: one instant.
+            values["date_done"] = values["date_archived"] = fields.Datetime.now()
             if status == "completed":
                 values.update(self.env["scada.batch.accuracy"]._values(batch))  # yield and grades
             history |= history.with_context(**{ARCHIVE_CONTEXT_KEY: True}).sudo().create(values)

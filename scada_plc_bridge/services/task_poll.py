@@ -12,7 +12,7 @@ from odoo.tools import float_compare
 
 from ..const import HEARTBEAT_SECONDS, KG_DIGITS, REVIEW_SUMMARY, SILO_TAGS, plc_batch_word
 from ..plclib.handshake import SlotIdentity
-from ..transaction import is_transient
+from ..transaction import is_transient, lock_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -418,6 +418,7 @@ class ScadaTaskPoll(models.AbstractModel):
             timeline = ["date_first_dosing", "date_plc_taken"]
             first = batches.filtered(lambda b: not b.date_first_dosing or not b.date_plc_taken)
             batches.flush(["last_read_from_plc"] + timeline)
+            lock_rows(self.env.cr, "mo_batch", batches.ids)
             self.env.cr.execute(
                 "UPDATE mo_batch SET last_read_from_plc = %s,"
                 " date_first_dosing = COALESCE(date_first_dosing, %s),"

@@ -26,8 +26,10 @@ PRODUCTIVE = NORMAL + IDEAL  # 38
 BLOCKED = (SLOW - IDEAL) + CANCELLED + FAILURE + OUTAGE  # 77
 
 
-@tagged("post_install", "-at_install")
-class TestLinePerformance(ScadaCase):
+class LineDayCase(ScadaCase):
+    """A line mapped to a work centre with the batch as its operation, and
+    the scripted day (play_day)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -105,7 +107,9 @@ class TestLinePerformance(ScadaCase):
             for row in self.rows()
         ]
 
-    def test_a_scripted_day(self):
+    def play_day(self):
+        """The scripted day: a normal, a slow and a cancelled batch, a
+        failure and an outage; returns the three MOs and the failure."""
         contact = self.env["scada.plc.contact"]
         performance = self.env["scada.line.performance"]
         normal, slow, cancelled = productions = [self.confirmed_mo(1000) for _i in range(3)]
@@ -149,7 +153,15 @@ class TestLinePerformance(ScadaCase):
         self.plc.write({"state": "error", "last_contact": self.at(11), "last_error": "timed out"})
         with self.clock(self.at(11, 10)):
             contact._record_contact(self.plc)
+        return productions, failure
 
+
+@tagged("post_install", "-at_install")
+class TestLinePerformance(LineDayCase):
+    def test_a_scripted_day(self):
+        performance = self.env["scada.line.performance"]
+        productions, failure = self.play_day()
+        normal, slow, cancelled = productions
         self.assertEqual(
             self.summary(),
             [

@@ -1,10 +1,14 @@
+import logging
 import threading
 import uuid
 
 import odoo
-from odoo import SUPERUSER_ID, api
+import psycopg2
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
 from odoo.tests.common import BaseCase, Form, get_db_name
+
+from ..transaction import is_transient
 
 
 @tagged("post_install", "-at_install")
@@ -55,6 +59,66 @@ class TestConcurrentProcessing(BaseCase):
                 self.assertEqual(env["mrp.production"].browse(production_id).state, "done")
                 self.assertEqual(env["mo.history"].search_count([("production_id", "=", production_id)]), 1)
                 self.assertFalse(env["mo.batch"].browse(batch_id).exists())
+
+    def test_b_a_write_after_a_concurrent_change_is_a_quiet_retry(self):
+        """The poller records a read while an operator's cancel of the same
+        batch commits, or an operator opens the cancel dialog or asks for a
+        send while the poller's record of it commits: the later transaction
+        is to be retried (as the runtime and Odoo's RPC layer do), and the log
+        shows no failed query, which would page plant staff for a conflict
+        that is no error."""
+        registry = odoo.registry(get_db_name())
+        with api.Environment.manage():
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                batch_id, _production_id = self._committed_finished_batch(env)
+                env["mo.batch"].browse(batch_id).write({"status_manufacturing": False})
+
+            def cancel(env, batch):
+                env["scada.batch.operations"]._cancel(batch)
+
+            def record_consumption(env, batch):
+                batch.write({"actual_consumption_silo_a": batch.actual_consumption_silo_a + 1.5})
+
+            failed_queries = []
+            handler = logging.Handler(logging.ERROR)
+            handler.emit = failed_queries.append
+            sql_logger = logging.getLogger("odoo.sql_db")
+            level = sql_logger.level
+            sql_logger.addHandler(handler)
+            sql_logger.setLevel(logging.ERROR)  # the test run mutes it; a server logs it
+            for committed_change, later in (
+                (cancel, lambda env, batch: env["scada.task.poll"]._mark_read(batch, fields.Datetime.now())),
+                (cancel, record_consumption),
+                (
+                    record_consumption,
+                    lambda env, batch: env["mo.batch.cancel"].create(
+                        {"batch_ids": [(6, 0, batch.ids)], "reason": "test"}
+                    ),
+                ),
+                (
+                    record_consumption,
+                    lambda env, batch: env["scada.plc.request"]._request_per_plc("send", batch),
+                ),
+            ):
+                late, early = registry.cursor(), registry.cursor()
+                try:
+                    env_late = api.Environment(late, SUPERUSER_ID, {})
+                    batch = env_late["mo.batch"].browse(batch_id)
+                    self.assertTrue(batch.plc_ref)  # the later transaction has begun
+                    env_early = api.Environment(early, SUPERUSER_ID, {})
+                    committed_change(env_early, env_early["mo.batch"].browse(batch_id))
+                    early.commit()
+                    with self.assertRaises(psycopg2.OperationalError) as raised:
+                        later(env_late, batch)
+                        env_late["base"].flush()
+                    self.assertTrue(is_transient(raised.exception), raised.exception)
+                finally:
+                    late.close()
+                    early.close()
+            sql_logger.removeHandler(handler)
+            sql_logger.setLevel(level)
+            self.assertEqual([record.getMessage()[:200] for record in failed_queries], [])
 
     def _committed_finished_batch(self, env):
         kg = env.ref("uom.product_uom_kgm")

@@ -27,6 +27,7 @@ from odoo.tools import config
 
 from ..const import ARCHIVE_CONTEXT_KEY
 from ..plclib.simulator import PlcSimulator
+from ..rules import plant_shift
 from ..runner.cycle import PlcCycle
 from .common import ScadaCase, in_test_transaction, plc_reports
 
@@ -465,6 +466,49 @@ class TestReportTours(ScadaBrowserCase):
                 self.assertIn(self.plc.name, text)
                 for history in done:
                     self.assertIn(history.mo_reference, text)
+
+    def test_batch_ticket_and_per_shift_day_report_pdfs(self):
+        """The batch ticket of a history record and the day report's per-shift
+        variant, as wkhtmltopdf prints them."""
+        self.two_completed_and_an_auto_cancel()
+        self.env["ir.config_parameter"].sudo().set_param(
+            "report.url", "http://%s:%s" % (HOST, config["http_port"])
+        )
+        # Graded when archived (Task 3 stores the grades on the history).
+        history = self.archived(accuracy_grade="warning", accuracy_grade_silo_d="normal")
+        ticket = self.env.ref("scada_plc_bridge.action_report_history_ticket").with_user(self.user)
+        pdf, _kind = ticket.with_context(force_report_rendering=True)._render_qweb_pdf(history.ids)
+        text = self.pdf_text(pdf)
+        self.assertIn("Batch ticket %s" % history.mo_reference, text)
+        lines = text.splitlines()
+        corn = [line for line in lines if "TOUR CORN" in line]
+        self.assertEqual(len(corn), 1, "one line per silo")
+        self.assertRegex(corn[0], r"600\.00\s+601\.75\s+\+1\.75\s+\+0\.3 %\s+Normal")
+        self.assertRegex(text, r"Accuracy:\s+Warning")
+        for heading in ("Recipe and actuals", "Times", "Manual weighings", "Who did what"):
+            self.assertIn(heading, text)
+        self.assertIn("Finished by the PLC.", text, "the history's note, under who did what")
+
+        today = str(
+            self.env["report.scada_plc_bridge.report_scada_day_sheet"]._get_report_values(self.plc.ids)[
+                "sheets"
+            ][0]["date_from"]
+        )
+        day_report = self.env.ref("scada_plc_bridge.action_report_scada_day_sheet").with_user(self.user)
+        pdf, _kind = day_report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            self.plc.ids, data={"date_from": today, "date_to": today, "per_shift": True}
+        )
+        text = self.pdf_text(pdf)
+        self.assertIn("Line figures", text)
+        self.assertIn("Per shift", text)
+        shifts = [line for line in text.splitlines() if re.search(r"Shift \d \(\d\d:00-\d\d:00\)", line)]
+        self.assertEqual(len(shifts), 3, "three shifts of the day")
+        # The three completed batches are in the shift running now (a shift of
+        # yesterday's in the small hours: none of today's then).
+        tz, starts = "Asia/Jakarta", self.env["scada.settings"]._shift_starts()
+        in_today = plant_shift(fields.Datetime.now(), tz, starts)[0] == fields.Date.to_date(today)
+        counts = sorted(int(re.split(r"\)\s+", line)[1].split()[0]) for line in shifts)
+        self.assertEqual(counts, [0, 0, 3] if in_today else [0, 0, 0])
 
     def pdf_text(self, pdf):
         pdftotext = shutil.which("pdftotext")

@@ -13,6 +13,9 @@ class ScadaDayReportWizard(models.TransientModel):
     plc_id = fields.Many2one("scada.plc", string="PLC", required=True)
     date_from = fields.Date(string="From", required=True)
     date_to = fields.Date(string="To", required=True)
+    per_shift = fields.Boolean(
+        help="Add the figures of each shift of the days (shift times in the SCADA settings).",
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -40,6 +43,7 @@ class ScadaDayReportWizard(models.TransientModel):
             "plc_id": self.plc_id.id,
             "date_from": fields.Date.to_string(min(self.date_from, self.date_to)),
             "date_to": fields.Date.to_string(max(self.date_from, self.date_to)),
+            "per_shift": self.per_shift,
         }
         action = self.env.ref("scada_plc_bridge.action_report_scada_day_sheet").report_action(
             self.plc_id,
