@@ -144,14 +144,17 @@ DAY_START = timedelta(0)
 def sql_plant_tz(company_id):
     """SQL: the plant's time zone of the company whose id is the SQL
     expression company_id.  The one spelling of that rule: the consumption
-    view uses it per row, the models run it for a company."""
+    view uses it per row, the models run it for a company.  Its own aliases
+    are tz_*, so company_id may name a column of any outer alias."""
     return (
         "COALESCE("
-        "(SELECT NULLIF(p.tz, '') FROM res_company c JOIN res_partner p ON p.id = c.partner_id"
-        " WHERE c.id = %(company)s), "
-        "(SELECT NULLIF(p.tz, '') FROM ir_model_data d"
-        " JOIN res_users u ON u.id = d.res_id JOIN res_partner p ON p.id = u.partner_id"
-        " WHERE d.module = 'base' AND d.name = 'user_admin' AND d.model = 'res.users'), "
+        "(SELECT NULLIF(tz_partner.tz, '') FROM res_company tz_company"
+        " JOIN res_partner tz_partner ON tz_partner.id = tz_company.partner_id"
+        " WHERE tz_company.id = %(company)s), "
+        "(SELECT NULLIF(tz_partner.tz, '') FROM ir_model_data tz_data"
+        " JOIN res_users tz_user ON tz_user.id = tz_data.res_id"
+        " JOIN res_partner tz_partner ON tz_partner.id = tz_user.partner_id"
+        " WHERE tz_data.module = 'base' AND tz_data.name = 'user_admin' AND tz_data.model = 'res.users'), "
         "'%(fallback)s')" % {"company": company_id, "fallback": PLANT_TZ_FALLBACK}
     )
 

@@ -5,7 +5,7 @@ from odoo.osv import expression
 
 from ..const import KG_DIGITS, SILOS
 from ..models.mo_history import HISTORY_STATUSES
-from ..rules import DAY_START, TOLERANCE, sql_plant_day, sql_plant_tz
+from ..rules import DAY_START, TOLERANCE, plant_day_start, sql_plant_day, sql_plant_tz
 
 # The history's silo lines (table and trigger of ScadaConsumptionReport._init_silo_lines).
 LINES = "mo_history_silo_line"
@@ -14,10 +14,10 @@ LINES = "mo_history_silo_line"
 DAY_MARGIN = timedelta(days=1)
 
 
-def _top_level_leaves(domain):
-    """The leaves of a normalized domain that all its records satisfy (those
-    under '&' only, from the root)."""
-    leaves = []
+def _top_level_leaf_indexes(domain):
+    """The indexes of a normalized domain's leaves that all its records
+    satisfy (those under '&' only, from the root)."""
+    indexes = []
 
     def walk(index, conjunct):
         item = domain[index]
@@ -27,26 +27,35 @@ def _top_level_leaves(domain):
         if item == expression.NOT_OPERATOR:
             return walk(index + 1, False)
         if conjunct and expression.is_leaf(item):
-            leaves.append(item)
+            indexes.append(index)
         return index + 1
 
     if domain:
         walk(0, True)
-    return leaves
+    return indexes
+
+
+def _day_leaves(domain):
+    """(index, operator, day) of the normalized domain's top-level leaves on
+    the plant's day (date) that compare it with a day."""
+    found = []
+    for index in _top_level_leaf_indexes(domain):
+        name, operator, value = domain[index]
+        if name != "date" or operator not in ("=", ">=", ">", "<=", "<") or not value:
+            continue
+        try:
+            found.append((index, operator, fields.Date.to_date(value)))
+        except (TypeError, ValueError):
+            continue
+    return found
 
 
 def archived_bounds(domain):
     """Leaves on date_archived implied by the domain's leaves on the plant's
-    day (date): the same records, and the history's date_archived index can
-    find them (the day is figured per row from the company's time zone)."""
+    day (date), whatever the companies' time zones: the same records, and
+    the date_archived index can find them."""
     bounds = []
-    for name, operator, value in _top_level_leaves(expression.normalize_domain(domain)):
-        if name != "date" or operator not in ("=", ">=", ">", "<=", "<") or not value:
-            continue
-        try:
-            day = fields.Date.to_date(value)
-        except (TypeError, ValueError):
-            continue
+    for _index, operator, day in _day_leaves(expression.normalize_domain(domain)):
         start = datetime.combine(day, time.min) + DAY_START
         if operator in ("=", ">=", ">"):
             first = start + timedelta(days=1) if operator == ">" else start
@@ -57,6 +66,31 @@ def archived_bounds(domain):
                 ("date_archived", "<", fields.Datetime.to_string(last + timedelta(days=1) + DAY_MARGIN))
             )
     return bounds
+
+
+def archived_range(domain, tz_name):
+    """The domain with its top-level leaves on the plant's day replaced by
+    the same condition on date_archived, for a plant in the time zone
+    tz_name: the day of each row is not figured at all (a year is a million
+    rows).  A plant's day only moves forward with the UTC clock (its clock
+    changes do not step back across DAY_START), so day >= d is
+    date_archived >= the first instant of d."""
+    domain = expression.normalize_domain(domain)
+    one_day = timedelta(days=1)
+    since = {">=": 0, ">": 1, "=": 0}
+    until = {"<=": 1, "<": 0, "=": 1}
+
+    def first_instant(day):
+        return fields.Datetime.to_string(plant_day_start(day, tz_name))
+
+    for index, operator, day in reversed(_day_leaves(domain)):
+        leaves = []
+        if operator in since:
+            leaves.append(("date_archived", ">=", first_instant(day + since[operator] * one_day)))
+        if operator in until:
+            leaves.append(("date_archived", "<", first_instant(day + until[operator] * one_day)))
+        domain[index : index + 1] = [expression.AND_OPERATOR] * (len(leaves) - 1) + leaves
+    return domain
 
 
 class ScadaConsumptionReport(models.Model):
@@ -118,10 +152,57 @@ class ScadaConsumptionReport(models.Model):
         return [("id", "inselect", ("SELECT id FROM %s WHERE %s" % (self._table, within), [limit]))]
 
     def _where_calc(self, domain, active_test=True):
-        bounds = archived_bounds(domain or [])
-        if bounds:
-            domain = expression.AND([domain, bounds])
+        domain = domain or []
+        self.env.cr.execute("SELECT DISTINCT %s FROM res_company c" % sql_plant_tz("c.id"))  # pylint: disable=sql-injection
+        zones = [tz for (tz,) in self.env.cr.fetchall()]
+        if len(zones) == 1:  # one plant's time zone: the day is an exact range of date_archived
+            domain = archived_range(domain, zones[0])
+        else:
+            bounds = archived_bounds(domain)
+            if bounds:
+                domain = expression.AND([domain, bounds])
         return super()._where_calc(domain, active_test)
+
+    def _read_group_raw(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """Groups by a many2one (material, product, PLC...) put in the
+        comodel's order here, not in SQL: Odoo's SQL order joins the
+        comodel (product and its template) onto every row and groups by its
+        order columns too, three times the grouping itself over a year of
+        batches.  The groups are few: the same order, from the grouped rows."""
+        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
+        grouped = [name.split(":")[0] for name in (groupbys[:1] if lazy else groupbys)]
+        relations = [name for name in grouped if self._fields[name].type == "many2one"]
+        if orderby or limit or offset or not relations:
+            return super()._read_group_raw(domain, fields, groupby, offset, limit, orderby, lazy)
+        # "id" orders by the groups' min(id): no join (the order is set below).
+        groups = super()._read_group_raw(domain, fields, groupby, offset, limit, "id", lazy)
+        keys = groupbys[:1] if lazy else groupbys
+        ranks = {}
+        for name in relations:
+            ids = {
+                group[key][0] for group in groups for key in keys if key.split(":")[0] == name and group[key]
+            }
+            ordered = (
+                self.env[self._fields[name].comodel_name]
+                .with_context(active_test=False)
+                .search([("id", "in", list(ids))])
+            )
+            ranks[name] = {record_id: rank for rank, record_id in enumerate(ordered.ids)}
+
+        def sort_key(group):
+            key = []
+            for name in keys:
+                value = group[name]
+                field = name.split(":")[0]
+                if not value:  # empty last, as PostgreSQL orders NULL
+                    key.append((True, 0))
+                elif field in ranks:
+                    key.append((False, ranks[field].get(value[0], len(ranks[field]))))
+                else:  # a date group is ("from/to", label)
+                    key.append((False, value[0] if isinstance(value, tuple) else value))
+            return key
+
+        return sorted(groups, key=sort_key)
 
     def _silo_values(self, row="h"):
         return ",\n                ".join(
@@ -132,10 +213,20 @@ class ScadaConsumptionReport(models.Model):
 
     def _init_silo_lines(self):
         """LINES: a history record's silos (planned or actual not 0), one row
-        each, written by a trigger as the record is inserted (or its kg
-        changed by SQL): the view reads them instead of unpivoting 15 silos
-        of every record per query.  Filled from the history once, when made."""
+        each, written by a trigger as the record is inserted (or changed by
+        SQL): the view reads them instead of unpivoting 15 silos of every
+        record per query.  Each line keeps what the report filters and groups
+        on (the record's day, PLC, company, status, and the silo and material
+        as they were when the batch was archived: what was dosed, whatever
+        the silo holds later), so a year by material reads the lines alone.
+        Filled from the history when made, or remade when its columns change."""
         cr = self.env.cr
+        cr.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+            [LINES, "material_id"],
+        )
+        if not cr.fetchone()[0]:  # new, or of a version without the report's columns
+            cr.execute("DROP TABLE IF EXISTS %s" % LINES)  # pylint: disable=sql-injection
         cr.execute("SELECT to_regclass(%s)", [LINES])
         made = cr.fetchone()[0] is None
         cr.execute(  # pylint: disable=sql-injection
@@ -146,24 +237,39 @@ class ScadaConsumptionReport(models.Model):
                 tag varchar NOT NULL,
                 planned numeric NOT NULL,
                 actual numeric NOT NULL,
+                date_archived timestamp,
+                plc_id integer,
+                company_id integer,
+                status varchar,
+                silo_id integer,
+                material_id integer,
                 PRIMARY KEY (history_id, seq)
-            )
+            );
+            CREATE INDEX IF NOT EXISTS %(lines)s_date_archived_index ON %(lines)s (date_archived);
             """
             % {"lines": LINES}
         )
 
         def rows(row):
+            # The material: the first BoM line (sequence, id) of the MO's BoM on that silo, else the silo's.
             return (
-                "SELECT %s.id, s.seq, s.tag, s.planned, s.actual FROM (VALUES %s)"
-                " AS s (seq, tag, planned, actual) WHERE s.planned <> 0 OR s.actual <> 0"
-                % (row, self._silo_values(row))
+                "SELECT %(row)s.id, s.seq, s.tag, s.planned, s.actual, %(row)s.date_archived, %(row)s.plc_id,"
+                " %(row)s.company_id, %(row)s.status, silo.id, COALESCE(line.product_id, silo.product_id)"
+                " FROM (VALUES %(values)s) AS s (seq, tag, planned, actual)"
+                " LEFT JOIN scada_silo silo ON silo.plc_id = %(row)s.plc_id AND silo.tag = s.tag"
+                " LEFT JOIN LATERAL (SELECT bl.product_id FROM mrp_bom_line bl"
+                " JOIN mrp_production mp ON mp.bom_id = bl.bom_id"
+                " WHERE mp.id = %(row)s.production_id AND bl.scada_silo_id = silo.id"
+                " ORDER BY bl.sequence, bl.id LIMIT 1) AS line ON true"
+                " WHERE s.planned <> 0 OR s.actual <> 0" % {"row": row, "values": self._silo_values(row)}
             )
 
-        kg_columns = ", ".join(
+        columns = ["date_archived", "plc_id", "company_id", "status", "production_id"]
+        columns += [
             "%s%s" % (prefix, tag)
             for prefix in ("consumption_", "actual_consumption_")
             for tag, _i, _l in SILOS
-        )
+        ]
         cr.execute(  # pylint: disable=sql-injection
             """
             CREATE OR REPLACE FUNCTION %(lines)s_write() RETURNS trigger AS $$
@@ -171,66 +277,60 @@ class ScadaConsumptionReport(models.Model):
                 IF TG_OP = 'UPDATE' THEN
                     DELETE FROM %(lines)s WHERE history_id = OLD.id;
                 END IF;
-                INSERT INTO %(lines)s (history_id, seq, tag, planned, actual) %(rows)s;
+                INSERT INTO %(lines)s %(rows)s;
                 RETURN NULL;
             END
             $$ LANGUAGE plpgsql;
             DROP TRIGGER IF EXISTS %(lines)s_write ON mo_history;
-            CREATE TRIGGER %(lines)s_write AFTER INSERT OR UPDATE OF %(kg_columns)s ON mo_history
+            CREATE TRIGGER %(lines)s_write AFTER INSERT OR UPDATE OF %(columns)s ON mo_history
                 FOR EACH ROW EXECUTE FUNCTION %(lines)s_write();
             """
-            % {"lines": LINES, "rows": rows("NEW"), "kg_columns": kg_columns}
+            % {"lines": LINES, "rows": rows("NEW"), "columns": ", ".join(columns)}
         )
         if made:
             cr.execute(  # pylint: disable=sql-injection
-                "INSERT INTO %s (history_id, seq, tag, planned, actual) SELECT l.* FROM mo_history h"
-                " CROSS JOIN LATERAL (%s) AS l" % (LINES, rows("h"))
+                "INSERT INTO %s SELECT l.* FROM mo_history h CROSS JOIN LATERAL (%s) AS l"
+                % (LINES, rows("h"))
             )
+            cr.execute("ANALYZE %s" % LINES)  # pylint: disable=sql-injection
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self._init_silo_lines()
         # The silo tags and columns come from SILOS, the day from rules (constants, not input).
+        # Left joins on unique keys: a query that needs no column of theirs skips them.
         query = """
             CREATE OR REPLACE VIEW %(table)s AS (
             SELECT
-                h.id * 100 + s.seq AS id,
-                h.id AS history_id,
+                s.history_id * 100 + s.seq AS id,
+                s.history_id,
                 %(date)s AS date,
-                h.date_archived,
-                h.plc_id,
+                s.date_archived,
+                s.plc_id,
                 h.mo_reference,
                 h.production_id,
                 mp.product_id,
                 s.tag AS silo_tag,
-                silo.id AS silo_id,
-                COALESCE(line.product_id, silo.product_id) AS material_id,
+                s.silo_id,
+                s.material_id,
                 s.planned AS planned_kg,
                 s.actual AS actual_kg,
                 s.actual - s.planned AS deviation_kg,
                 CASE WHEN s.planned <> 0 THEN (s.actual - s.planned) * 100.0 / s.planned END
                     AS deviation_percent,
-                h.status,
+                s.status,
                 h.status_operation,
-                h.company_id
-            FROM mo_history h
+                s.company_id
+            FROM %(lines)s s
             -- The plant's time zone once per company (not a subquery per row).
-            JOIN (SELECT c.id, %(tz)s AS tz FROM res_company c) AS plant ON plant.id = h.company_id
-            JOIN %(lines)s s ON s.history_id = h.id
+            LEFT JOIN (SELECT c.id, %(tz)s AS tz FROM res_company c) AS plant ON plant.id = s.company_id
+            LEFT JOIN mo_history h ON h.id = s.history_id
             LEFT JOIN mrp_production mp ON mp.id = h.production_id
-            LEFT JOIN scada_silo silo ON silo.plc_id = h.plc_id AND silo.tag = s.tag
-            -- The first BoM line (sequence, id) of each BoM and silo: one hash join, not a lookup per row.
-            LEFT JOIN (
-                SELECT DISTINCT ON (bl.bom_id, bl.scada_silo_id) bl.bom_id, bl.scada_silo_id, bl.product_id
-                FROM mrp_bom_line bl
-                WHERE bl.scada_silo_id IS NOT NULL
-                ORDER BY bl.bom_id, bl.scada_silo_id, bl.sequence, bl.id
-            ) AS line ON line.bom_id = mp.bom_id AND line.scada_silo_id = silo.id
             )
         """ % {
             "table": self._table,
             "tz": sql_plant_tz("c.id"),
-            "date": sql_plant_day("h.date_archived", "plant.tz"),
+            "date": sql_plant_day("s.date_archived", "plant.tz"),
             "lines": LINES,
         }
         self.env.cr.execute(query)  # pylint: disable=sql-injection

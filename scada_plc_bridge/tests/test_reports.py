@@ -5,10 +5,11 @@ figures and addresses as the reader expects them."""
 from datetime import date, datetime, timedelta
 
 from lxml import etree
+from odoo import fields
 from odoo.tests import tagged
 
 from ..const import ARCHIVE_CONTEXT_KEY
-from ..report.scada_consumption_report import archived_bounds
+from ..report.scada_consumption_report import archived_bounds, archived_range
 from ..rules import TOLERANCE, ToleranceRule, exact_kg, plant_day, plant_day_start, sql_plant_day
 from .common import ScadaCase
 
@@ -126,6 +127,26 @@ class TestConsumptionReport(ReportCase):
         # The cancelled batch's corn is not in the completed figures.
         corn = [g for g in groups if g["material_id"][0] == self.corn.id]
         self.assertAlmostEqual(corn[0]["actual_kg"], 600.0)
+
+    def test_groups_by_product_come_in_odoos_own_order(self):
+        """Grouped without a join, ordered after: the order Odoo's SQL gives
+        (product's default code, name, id), with days and silos inside."""
+        self.copra.default_code = "A01"  # first, though created after the corn
+        self.archived(date="2026-03-03 10:00:00")
+        for groupby, lazy in (
+            (["material_id", "date:day"], False),
+            (["material_id"], True),
+            (["silo_tag", "material_id"], False),
+        ):
+            mine = self.Report.read_group([("plc_id", "=", self.plc.id)], ["actual_kg"], groupby, lazy=lazy)
+            odoos = self.Report.read_group(
+                [("plc_id", "=", self.plc.id)], ["actual_kg"], groupby, orderby=",".join(groupby), lazy=lazy
+            )
+            self.assertEqual(mine, odoos, groupby)
+        by_material = self.Report.read_group([("plc_id", "=", self.plc.id)], ["actual_kg"], ["material_id"])
+        self.assertEqual(
+            [g["material_id"][0] for g in by_material], [self.copra.id, self.corn.id, self.molasses.id]
+        )
 
     def test_pivot_and_graph_offer_kg_only(self):
         for view_type in ("pivot", "graph"):
@@ -452,6 +473,80 @@ class TestOneRuleForFormsAndReport(ReportCase):
         self.env["scada.consumption.report"].invalidate_cache()
         rows = self.env["scada.consumption.report"].search([("history_id", "=", history.id)])
         self.assertEqual({row.silo_tag: row.actual_kg for row in rows}, {"silo_d": 600.0, "silo_b": 5.0})
+
+    def test_a_day_filter_is_an_exact_range_of_archived_across_clock_changes(self):
+        """One plant's time zone: the filter on the day becomes a range of
+        date_archived (no day figured per row), the same rows where Havana's
+        midnight is missing or happens twice."""
+        tz = "America/Havana"
+        self.env.company.partner_id.tz = tz
+        self.env["base"].flush()
+        Report = self.env["scada.consumption.report"]
+        histories = self.env["mo.history"]
+        for day in (date(2026, 3, 8), date(2026, 11, 1), date(2026, 11, 2)):
+            start = plant_day_start(day, tz)
+            for instant in (start - timedelta(seconds=1), start, start + timedelta(hours=1)):
+                histories |= self.archived(date=fields.Datetime.to_string(instant))
+        Report.invalidate_cache()
+        mine = [("history_id", "in", histories.ids)]
+        for domain in (
+            [("date", "=", "2026-03-08")],
+            [("date", "=", "2026-11-01")],
+            [("date", ">", "2026-03-08")],
+            [("date", "<", "2026-11-01")],
+            ["&", ("date", ">=", "2026-11-01"), ("date", "<=", "2026-11-01")],
+        ):
+            ranged = archived_range(domain, tz)
+            self.assertNotIn("date", [leaf[0] for leaf in ranged if isinstance(leaf, (list, tuple))], ranged)
+            expected = {row.history_id for row in Report.search(mine) if expression_holds(row.date, domain)}
+            self.assertTrue(expected, domain)
+            self.assertEqual(set(Report.search(mine + domain).history_id), expected, domain)
+
+    def test_two_plants_in_two_time_zones_each_cut_their_own_day(self):
+        samoa = self.env["res.company"].create({"name": "Plant in Samoa"})
+        samoa.partner_id.tz = "Pacific/Pago_Pago"  # UTC-11; Jakarta is UTC+7
+        # 2026-03-04 12:00 UTC: 19:00 on the 4th in Jakarta, 01:00 on the 4th in Samoa.
+        java = self.archived(date="2026-03-04 12:00:00")
+        pago = self.archived(date="2026-03-04 10:00:00", company_id=samoa.id)  # 23:00 on the 3rd
+        self.env["base"].flush()
+        Report = self.env["scada.consumption.report"]
+        mine = [("history_id", "in", (java | pago).ids)]
+        self.assertEqual(
+            {row.history_id: str(row.date) for row in Report.search(mine)},
+            {java: "2026-03-04", pago: "2026-03-03"},
+        )
+        self.assertEqual(set(Report.search(mine + [("date", "=", "2026-03-03")]).history_id), {pago})
+        self.assertEqual(set(Report.search(mine + [("date", ">=", "2026-03-04")]).history_id), {java})
+
+    def test_the_material_is_what_was_dosed_whatever_the_silo_holds_later(self):
+        history = self.archived()
+        copra_line = self.bom.bom_line_ids.filtered(lambda line: line.product_id == self.copra)
+        copra_line.product_id = self.corn
+        self.silo["silo_b"].product_id = self.corn
+        self.env["base"].flush()
+        self.env["scada.consumption.report"].invalidate_cache()
+        row = self.env["scada.consumption.report"].search(
+            [("history_id", "=", history.id), ("silo_tag", "=", "silo_b")]
+        )
+        self.assertEqual(row.material_id, self.copra, "the batch dosed copra from silo B")
+        self.assertEqual(row.silo_id, self.silo["silo_b"])
+
+    def test_silo_lines_of_an_older_version_are_remade_from_the_history(self):
+        history = self.archived(actual_consumption_silo_b=380.0)
+        # The lines as version 14.0.1.1.0 made them: no report columns.
+        self.env.cr.execute("DROP VIEW scada_consumption_report")
+        self.env.cr.execute("ALTER TABLE mo_history_silo_line DROP COLUMN material_id, DROP COLUMN status")
+        self.env["scada.consumption.report"].init()
+        self.env["scada.consumption.report"].invalidate_cache()
+        rows = self.env["scada.consumption.report"].search([("history_id", "=", history.id)])
+        self.assertEqual(
+            {row.silo_tag: (row.material_id, row.actual_kg, row.status) for row in rows},
+            {
+                "silo_d": (self.corn, 600.0, "completed"),
+                "silo_b": (self.copra, 380.0, "completed"),
+                "lq114": (self.molasses, 40.0, "completed"),
+            },
+        )
 
     def test_sql_and_python_cut_the_same_days_across_clock_changes(self):
         """Havana's clocks change at midnight (2026-03-08 00:00 does not
