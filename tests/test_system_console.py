@@ -338,7 +338,8 @@ def console():
         # The operator: a SCADA User reading Indonesian, without an e-mail address.
         wizard = server.rpc("base.language.install", "create", {"lang": "id_ID", "overwrite": True})
         server.rpc("base.language.install", "lang_install", [wizard])
-        wait_for(lambda: language_installed(server, "id_ID"), 10, 0.5, "Indonesian to be installed")
+        # The install loads every module's terms while the runner polls: 10 s was once too short on 2 cores.
+        wait_for(lambda: language_installed(server, "id_ID"), 30, 0.5, "Indonesian to be installed")
         group = server.rpc("ir.model.data", "xmlid_to_res_id", "scada_plc_bridge.group_scada_user")
         operator_id = server.rpc(
             "res.users",
