@@ -13,6 +13,8 @@ KINDS = [
     ("weighing_held", "Manual weighing held for review"),
     ("equipment_failure", "Equipment failure"),
     ("equipment_unknown", "Unknown equipment"),
+    ("silo_negative", "Silo gave more than Odoo knew"),
+    ("silo_low", "Silo below its low level"),
 ]
 
 

@@ -73,6 +73,16 @@ class ScadaPlc(models.Model):
         help="The mixer's capacity: the most kg one batch holds. Action > Split into line batches (on an MO "
         "or a BoM) makes MOs of at most this; a BoM's own Line Batch Capacity wins.",
     )
+    silo_stock = fields.Boolean(
+        string="Silos as Stock",
+        tracking=True,
+        help="Each silo's dose leaves the silo's own stock location (set on the silo) instead of the MO's "
+        "source location; a silo without a location keeps the MO's.",
+    )
+    silos_without_location = fields.Char(
+        compute="_compute_silos_without_location",
+        help="Silos whose dose still leaves the MO's source location.",
+    )
     slot_count = fields.Integer(default=memory_map.SLOT_COUNT, help="Number of READ/WRITE slots.")
     slot_stride = fields.Integer(default=memory_map.SLOT_STRIDE, help="Words between two slots.")
     read_area_base = fields.Integer(
@@ -125,6 +135,16 @@ class ScadaPlc(models.Model):
     failure_mttr = fields.Float(string="MTTR (h)", compute="_compute_failure_stats")
 
     _sql_constraints = [("code_company_uniq", "unique(code, company_id)", "The PLC code must be unique.")]
+
+    @api.depends("silo_stock", "silo_ids.location_id", "silo_ids.active")
+    def _compute_silos_without_location(self):
+        for plc in self:
+            missing = plc.silo_ids.filtered(lambda silo: not silo.location_id) if plc.silo_stock else []
+            plc.silos_without_location = ", ".join(missing.mapped("name")) if missing else False
+
+    def action_create_silo_locations(self):
+        self.env["scada.silo.stock"]._create_locations(self.silo_ids)
+        return True
 
     @api.constrains("poll_interval", "batch_limit", "slot_count", "timeout", "read_retries", "port")
     def _check_settings(self):

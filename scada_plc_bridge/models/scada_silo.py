@@ -1,6 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
-from ..const import SILOS
+from ..const import KG_DIGITS, SILOS
 
 
 class ScadaSilo(models.Model):
@@ -36,6 +36,41 @@ class ScadaSilo(models.Model):
     accuracy_critical_percent = fields.Float(
         string="Accuracy Critical Above (%)", help="Accuracy grade limit of this silo; 0: the SCADA setting."
     )
+    # Silos as stock (used when the PLC keeps silo stock): services/silo_stock.py.
+    location_id = fields.Many2one(
+        "stock.location",
+        string="Stock Location",
+        domain="[('usage', '=', 'internal'), ('company_id', 'in', (company_id, False))]",
+        ondelete="restrict",
+        help="Internal location of what this silo holds: fill it with ordinary transfers; batches "
+        "take their dose of this silo from it when the PLC keeps silo stock.",
+    )
+    capacity_kg = fields.Float(string="Capacity (kg)", digits=KG_DIGITS)
+    low_level_kg = fields.Float(
+        string="Low Level (kg)",
+        digits=KG_DIGITS,
+        help="An alarm when a batch leaves less than this; 0: none.",
+    )
+    high_level_kg = fields.Float(string="High Level (kg)", digits=KG_DIGITS)
+    on_hand_kg = fields.Float(
+        string="On Hand (kg)", digits=KG_DIGITS, compute="_compute_level", help="Of its usual product."
+    )
+    level_percent = fields.Float(string="Level (%)", compute="_compute_level")
+
+    @api.depends("location_id", "product_id", "capacity_kg")
+    def _compute_level(self):
+        stock = self.env["scada.silo.stock"]
+        kg = self.env.ref("uom.product_uom_kgm")
+        for silo in self:
+            on_hand = stock._on_hand(silo)
+            if silo.product_id:
+                on_hand = silo.product_id.uom_id._compute_quantity(on_hand, kg, raise_if_failure=False)
+            silo.on_hand_kg = on_hand
+            silo.level_percent = 100.0 * on_hand / silo.capacity_kg if silo.capacity_kg else 0.0
+
+    def action_create_location(self):
+        self.env["scada.silo.stock"]._create_locations(self)
+        return True
 
     _sql_constraints = [
         ("tag_plc_uniq", "unique(plc_id, tag)", "Each material point appears once per PLC."),

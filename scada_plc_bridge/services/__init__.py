@@ -14,3 +14,4 @@ from . import line_performance
 from . import order_split
 from . import batch_accuracy
 from . import line_dashboard
+from . import silo_stock

@@ -221,11 +221,14 @@ class ScadaTaskFinish(models.AbstractModel):
     @api.model
     def _scrap_dosed_material(self, batch):
         """What the line dosed into a batch that is cancelled or reset (a PLC
-        failure half-way) left the silos all the same: it is scrapped from the
-        MO's source location, so stock says where it went.  Returns a note."""
+        failure half-way) left the silos all the same: it is scrapped from
+        where each silo's dose is taken (its own location when the PLC keeps
+        silo stock, else the MO's source location), so stock says where it
+        went.  Returns a note."""
         kg = self.env.ref("uom.product_uom_kgm")
         production = batch.production_id
         scraps = self.env["stock.scrap"]
+        silo_stock = self.env["scada.silo.stock"]
         for tag, _silo_id, _label in SILOS:
             dosed = batch["actual_consumption_" + tag]
             move = production.move_raw_ids.filtered(
@@ -238,7 +241,7 @@ class ScadaTaskFinish(models.AbstractModel):
                     "product_id": move.product_id.id,
                     "scrap_qty": kg._compute_quantity(dosed, move.product_uom),
                     "product_uom_id": move.product_uom.id,
-                    "location_id": production.location_src_id.id,
+                    "location_id": silo_stock._dosing_location(production, move.bom_line_id.scada_silo_id).id,
                     # Not linked to the MO: a done move on a cancelled MO would make it done.
                     "origin": production.name,
                     "company_id": production.company_id.id,
@@ -305,6 +308,8 @@ class ScadaTaskFinish(models.AbstractModel):
             raise UserError(_("The PLC reports no finished weight."))
         production.qty_producing = produced
         production._set_qty_producing()
+        silo_stock = self.env["scada.silo.stock"]
+        silo_stock._take_from_silos(production)
         dosed = set()
         for move in production.move_raw_ids.filtered(lambda m: m.state not in ("done", "cancel")):
             silo = move.bom_line_id.scada_silo_id
@@ -326,3 +331,4 @@ class ScadaTaskFinish(models.AbstractModel):
                 _("Odoo did not mark %(mo)s done (state %(state)s).")
                 % {"mo": production.name, "state": production.state}
             )
+        silo_stock._check_levels(production, batch.plc_id)

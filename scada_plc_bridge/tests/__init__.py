@@ -28,3 +28,4 @@ from . import test_order_split
 from . import test_batch_timeline
 from . import test_line_performance
 from . import test_runner_scheduling
+from . import test_silo_stock
