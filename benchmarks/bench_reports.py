@@ -31,7 +31,7 @@ from datetime import timedelta
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from system_harness import BENCH, Database  # noqa: E402
+from system_harness import BENCH, odoo_environment  # noqa: E402
 
 GOAL_SECONDS = 1.0
 SMALL_SHARE = 100  # the small size: one row in 100 of the full one
@@ -295,51 +295,40 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database (and its rows) to study")
     args = parser.parse_args()
 
-    import odoo
-    from odoo import SUPERUSER_ID, api
-
-    database = Database()
-    odoo.tools.config.parse_config(["-c", str(BENCH / "odoo.conf"), "-d", database.name, "--log-level=warn"])
-    try:
-        registry = odoo.registry(database.name)
-        with api.Environment.manage(), registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"})
-            setup = Setup(env)
-            env["base"].flush()
-            small, full = {}, {}
-            fill = {}
-            for size, where, figures in (
-                ("small", "g %% %d = 0" % SMALL_SHARE, small),
-                ("full", "g %% %d <> 0" % SMALL_SHARE, full),
-            ):
-                started = time.perf_counter()
-                cr.execute(history_sql(setup, args.rows, where))
-                cr.execute(failures_sql(setup, args.failures, where))
-                cr.execute(productivity_sql(setup))
-                # One transaction: autovacuum never sees the rows, so the planner is told.
-                cr.execute("ANALYZE mo_history")
-                cr.execute("ANALYZE mo_history_silo_line")
-                cr.execute("ANALYZE scada_equipment_failure")
-                cr.execute("ANALYZE mrp_workcenter_productivity")
-                fill[size] = time.perf_counter() - started
-                env.cache.invalidate()
-                for name, run in queries(env, setup.plcs[0]).items():
-                    figures[name] = timed(env, run, args.runs)
-            cr.execute("SELECT count(*) FROM mo_history")
-            history_rows = cr.fetchone()[0]
-            cr.execute("SELECT count(*) FROM scada_consumption_report")
-            report_rows = cr.fetchone()[0]
-            cr.execute("SELECT count(*) FROM scada_equipment_failure")
-            failure_rows = cr.fetchone()[0]
-            if args.keep:
-                cr.commit()
-                print("database kept: %s" % database.name)
-            else:
-                cr.rollback()
-    finally:
-        odoo.sql_db.close_all()
-        if not args.keep:
-            database.drop()
+    with odoo_environment(keep=args.keep) as env:
+        cr = env.cr
+        setup = Setup(env)
+        env["base"].flush()
+        small, full = {}, {}
+        fill = {}
+        for size, where, figures in (
+            ("small", "g %% %d = 0" % SMALL_SHARE, small),
+            ("full", "g %% %d <> 0" % SMALL_SHARE, full),
+        ):
+            started = time.perf_counter()
+            cr.execute(history_sql(setup, args.rows, where))
+            cr.execute(failures_sql(setup, args.failures, where))
+            cr.execute(productivity_sql(setup))
+            # One transaction: autovacuum never sees the rows, so the planner is told.
+            cr.execute("ANALYZE mo_history")
+            cr.execute("ANALYZE mo_history_silo_line")
+            cr.execute("ANALYZE scada_equipment_failure")
+            cr.execute("ANALYZE mrp_workcenter_productivity")
+            fill[size] = time.perf_counter() - started
+            env.cache.invalidate()
+            for name, run in queries(env, setup.plcs[0]).items():
+                figures[name] = timed(env, run, args.runs)
+        cr.execute("SELECT count(*) FROM mo_history")
+        history_rows = cr.fetchone()[0]
+        cr.execute("SELECT count(*) FROM scada_consumption_report")
+        report_rows = cr.fetchone()[0]
+        cr.execute("SELECT count(*) FROM scada_equipment_failure")
+        failure_rows = cr.fetchone()[0]
+        if args.keep:
+            cr.commit()
+            print("database kept: %s" % cr.dbname)
+        else:
+            cr.rollback()
 
     print(
         "%d history rows (%d consumption rows), %d failures; filled in %.1f s; small size: 1 in %d"

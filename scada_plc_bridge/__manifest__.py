@@ -27,6 +27,7 @@
         "wizards/mo_batch_correct_views.xml",
         "wizards/scada_plc_clear_slot_views.xml",
         "wizards/mrp_production_split_views.xml",
+        "wizards/scada_lot_recall_views.xml",
         "report/scada_day_report_templates.xml",
         "report/scada_consumption_report_views.xml",
         "report/scada_batch_ticket_templates.xml",

@@ -52,7 +52,12 @@ SETTING_DEFAULTS = {
 # Text settings (scada.settings._get_text): the infos a PLC sends when an
 # equipment recovers, comma-separated fnmatch patterns; the plant's shifts,
 # the local times they start at (rules.shift_starts).
-TEXT_SETTING_DEFAULTS = {"failure_recovery_patterns": "*_OK,RECOVERED", "shift_starts": "06:00,14:00,22:00"}
+TEXT_SETTING_DEFAULTS = {
+    "failure_recovery_patterns": "*_OK,RECOVERED",
+    "shift_starts": "06:00,14:00,22:00",
+    # A lot-tracked finished product's lot per batch: {mo}, {batch}, {plc}.
+    "finished_lot_name": "{mo}-{batch}",
+}
 
 # The plant's equipment other than its silos and tanks (those follow the
 # PLC's silos: code silo101.., lq114..): (PLC code, name, kind).

@@ -124,6 +124,26 @@ class Database:
         shutil.rmtree(str(self.filestore), ignore_errors=True)
 
 
+@contextlib.contextmanager
+def odoo_environment(keep=False):
+    """A database of its own (Database) and an Odoo environment on it in this
+    process (superuser, UTC), for the benchmarks; its cursor commits at the
+    end unless the caller rolled back; the database is dropped unless `keep`."""
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    database = Database()
+    odoo.tools.config.parse_config(["-c", str(BENCH / "odoo.conf"), "-d", database.name, "--log-level=warn"])
+    try:
+        registry = odoo.registry(database.name)
+        with api.Environment.manage(), registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"})
+    finally:
+        odoo.sql_db.close_all()
+        if not keep:
+            database.drop()
+
+
 class OdooServer:
     """`odoo` as in production: the PLC runner loaded server-wide."""
 

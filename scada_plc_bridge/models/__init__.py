@@ -19,3 +19,6 @@ from . import stock_move
 from . import scada_equipment
 from . import scada_equipment_failure
 from . import product_template
+from . import stock_production_lot
+from . import stock_move_line
+from . import stock_inventory

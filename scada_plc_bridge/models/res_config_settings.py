@@ -96,6 +96,13 @@ class ResConfigSettings(models.TransientModel):
         help="Local times (HH:MM, comma-separated) at which the plant's shifts start; a shift ends where the "
         "next one starts. The dashboard and the day report count per shift.",
     )
+    scada_finished_lot_name = fields.Char(
+        string="Finished Lot per Batch",
+        config_parameter="scada_plc_bridge.finished_lot_name",
+        default=TEXT_SETTING_DEFAULTS["finished_lot_name"],
+        help="The name of the lot each batch of a lot-tracked finished product gets, unless the planner set "
+        "the MO's lot: {mo} the MO, {batch} the batch number, {plc} the line's code.",
+    )
     scada_retention_days = fields.Integer(
         string="Keep Requests and Alarms (days)",
         config_parameter="scada_plc_bridge.retention_days",
@@ -131,6 +138,11 @@ class ResConfigSettings(models.TransientModel):
                 shift_starts(settings.scada_shift_starts)
             except ValueError as error:
                 raise ValidationError(_("Shifts Start At: %s.") % error) from error
+
+    @api.constrains("scada_finished_lot_name")
+    def _check_finished_lot_name(self):
+        for settings in self.filtered("scada_finished_lot_name"):
+            self.env["scada.lot.tracking"]._check_finished_lot_rule(settings.scada_finished_lot_name)
 
     def set_values(self):
         result = super().set_values()

@@ -15,6 +15,7 @@ KINDS = [
     ("equipment_unknown", "Unknown equipment"),
     ("silo_negative", "Silo gave more than Odoo knew"),
     ("silo_low", "Silo below its low level"),
+    ("lot_missing", "Material of no known lot"),
 ]
 
 
@@ -34,6 +35,7 @@ class ScadaAlarm(models.Model):
     batch_id = fields.Many2one("mo.batch", readonly=True, ondelete="set null")
     production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True)
     mo_reference = fields.Char(string="MO", readonly=True)
+    silo_id = fields.Many2one("scada.silo", readonly=True, index=True, ondelete="set null")
     date_first = fields.Datetime(
         string="First Seen", required=True, readonly=True, default=fields.Datetime.now
     )
@@ -53,8 +55,8 @@ class ScadaAlarm(models.Model):
     company_id = fields.Many2one(related="plc_id.company_id", store=True)
 
     @api.model
-    def _raise(self, kind, plc, reason, batch=None, production=None):
-        """Raise an alarm, or count an open one of the same kind, PLC and MO again."""
+    def _raise(self, kind, plc, reason, batch=None, production=None, silo=None):
+        """Raise an alarm, or count an open one of the same kind, PLC, MO and silo again."""
         production = production or (batch and batch.production_id) or self.env["mrp.production"]
         alarm = self.sudo().search(
             [
@@ -62,6 +64,7 @@ class ScadaAlarm(models.Model):
                 ("kind", "=", kind),
                 ("plc_id", "=", plc.id),
                 ("production_id", "=", production.id or False),
+                ("silo_id", "=", silo.id if silo else False),
             ],
             limit=1,
         )
@@ -77,15 +80,19 @@ class ScadaAlarm(models.Model):
                 "batch_id": batch.id if batch else False,
                 "production_id": production.id or False,
                 "mo_reference": production.name or (batch and batch.mo_reference) or False,
+                "silo_id": silo.id if silo else False,
             }
         )
 
     @api.model
-    def _clear(self, kind, plc, production=None):
-        """Alarms of this kind and PLC (and MO) whose cause is gone: off the board, kept in the log."""
+    def _clear(self, kind, plc, production=None, silo=None):
+        """Alarms of this kind and PLC (and MO, and silo) whose cause is gone:
+        off the board, kept in the log."""
         domain = [("state", "=", "open"), ("kind", "=", kind), ("plc_id", "=", plc.id)]
         if production is not None:
             domain.append(("production_id", "=", production.id))
+        if silo is not None:
+            domain.append(("silo_id", "=", silo.id))
         alarms = self.sudo().search(domain)
         alarms.write({"state": "cleared", "date_cleared": fields.Datetime.now()})
         return alarms

@@ -79,6 +79,13 @@ class ScadaPlc(models.Model):
         help="Each silo's dose leaves the silo's own stock location (set on the silo) instead of the MO's "
         "source location; a silo without a location keeps the MO's.",
     )
+    scale_location_id = fields.Many2one(
+        "stock.location",
+        string="Scale Station Location",
+        domain="[('usage', '=', 'internal'), ('company_id', 'in', (company_id, False))]",
+        help="With silos as stock: where the components weighed by hand at the scale station are taken from "
+        "(lots oldest first). Empty: the MO's source location.",
+    )
     silos_without_location = fields.Char(
         compute="_compute_silos_without_location",
         help="Silos whose dose still leaves the MO's source location.",

@@ -5,6 +5,7 @@ from ..const import KG_DIGITS, SILOS
 
 class ScadaSilo(models.Model):
     _name = "scada.silo"
+    _inherit = ["mail.thread"]  # a count's note (services/silo_stock.py)
     _description = "SCADA silo or liquid tank"
     _order = "plc_id, plc_silo_id"
 
@@ -56,6 +57,8 @@ class ScadaSilo(models.Model):
         string="On Hand (kg)", digits=KG_DIGITS, compute="_compute_level", help="Of its usual product."
     )
     level_percent = fields.Float(string="Level (%)", compute="_compute_level")
+    lots_inside = fields.Text(compute="_compute_lots_inside", help="What the silo holds, oldest fill first.")
+    date_last_fill = fields.Datetime(string="Last Fill", compute="_compute_lots_inside")
 
     @api.depends("location_id", "product_id", "capacity_kg")
     def _compute_level(self):
@@ -67,6 +70,23 @@ class ScadaSilo(models.Model):
                 on_hand = silo.product_id.uom_id._compute_quantity(on_hand, kg, raise_if_failure=False)
             silo.on_hand_kg = on_hand
             silo.level_percent = 100.0 * on_hand / silo.capacity_kg if silo.capacity_kg else 0.0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Silos come in fifteens with their PLC: no "created" note and no follower on each.
+        quiet = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        return super(ScadaSilo, quiet).create(vals_list)
+
+    @api.depends("location_id")
+    def _compute_lots_inside(self):
+        stock = self.env["scada.silo.stock"]
+        for silo in self:
+            silo.lots_inside = stock._lots_inside_text(silo)
+            silo.date_last_fill = stock._last_fill(silo)
+
+    def action_count(self):
+        self.ensure_one()
+        return self.env["scada.silo.stock"]._start_count(self)
 
     def action_create_location(self):
         self.env["scada.silo.stock"]._create_locations(self)

@@ -57,6 +57,15 @@ def _reason(error):
     return memory_map.clean_text(text)
 
 
+def queue_changed(kept):
+    """A batch or an MO of the PLC changed (the runner's "queue" notice): its
+    next poll is a full one.  Flagged, not only unmarked quiet: a poll
+    running now may have read the database before the change and would
+    mark the plan quiet as it ends, and a new MO would wait a heartbeat."""
+    kept["queue_changed"] = True
+    kept.pop("quiet", None)
+
+
 def _geometry(plan):
     """The slot geometry of a plan (from scada.task.poll's _cycle_plan)."""
     return memory_map.SlotGeometry(
@@ -201,6 +210,8 @@ class PlcCycle:
         no request waiting, within a heartbeat of the last full poll, are
         known to change nothing, and cost no transaction."""
         kept = kept if kept is not None else {}
+        # Taken before the database is read: a change noticed after it flags the next poll.
+        queue_changed = kept.pop("queue_changed", False)
         try:
             readings = plan["geometry"].read_all(client, "read")
             warning = client.last_warning
@@ -211,7 +222,7 @@ class PlcCycle:
         warning = memory_map.clean_text(warning) if warning else warning
         seen = (warning, [(reading.slot, reading.fields, reading.errors) for reading in readings])
         quiet_seen, quiet_until = kept.get("quiet", (None, 0.0))
-        if not take_requests and seen == quiet_seen and time.monotonic() < quiet_until:
+        if not (take_requests or queue_changed) and seen == quiet_seen and time.monotonic() < quiet_until:
             plan.update(readings=readings, recheck=False, cancels=[], to_tell=([], []))
             return readings
         kept.pop("quiet", None)

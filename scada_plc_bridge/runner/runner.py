@@ -35,7 +35,7 @@ from psycopg2 import sql
 
 from ..const import POLL_LOCK_NAMESPACE, RUNNER_CHANNEL
 from ..transaction import Transactions
-from .cycle import PlcCycle
+from .cycle import PlcCycle, queue_changed
 
 _logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class DatabasePoller:
             elif kind == "queue":  # a batch or an MO changed: the next poll is a full one
                 for held_id, plan in self.plans.items():
                     if plan and plc_id in (None, held_id):
-                        plan.pop("quiet", None)
+                        queue_changed(plan)
             else:  # "plc" (its configuration changed) or "released" (locks to take)
                 self.stale = True
                 if plc_id is not None:

@@ -15,3 +15,5 @@ from . import order_split
 from . import batch_accuracy
 from . import line_dashboard
 from . import silo_stock
+from . import lot_tracking
+from . import lot_recall

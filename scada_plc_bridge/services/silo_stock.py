@@ -7,7 +7,8 @@ bridge always did: the dose leaves the MO's source location."""
 
 from odoo import _, api, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, html_escape
+from odoo.tools.misc import formatLang
 
 
 class ScadaSiloStock(models.AbstractModel):
@@ -56,13 +57,137 @@ class ScadaSiloStock(models.AbstractModel):
 
     @api.model
     def _on_hand(self, silo, product=None):
-        """What the silo's location holds, in the product's unit (of its usual product by default)."""
+        """What the silo's location physically holds (reserved or not), in
+        the product's unit (of its usual product by default)."""
         product = product or silo.product_id
         if not silo.location_id or not product:
             return 0.0
-        return self.env["stock.quant"]._get_available_quantity(
-            product, silo.location_id, allow_negative=True, strict=False
+        quants = self.env["stock.quant"].sudo()._gather(product, silo.location_id)
+        return sum(quants.mapped("quantity"))
+
+    @api.model
+    def _lots_inside(self, silo):
+        """What the silo holds lot by lot, oldest fill first (the order it
+        gives them): [(product, lot, quantity in the product's unit)]; a
+        lot-less quant has an empty lot."""
+        if not silo.location_id:
+            return []
+        quants = self.env["stock.quant"].search(
+            [("location_id", "child_of", silo.location_id.id), ("quantity", "!=", 0)]
         )
+        filled = self.env["scada.lot.tracking"]._lot_fill_dates(silo.location_id, quants.lot_id)
+        inside = {}
+        for quant in quants:
+            key = (quant.product_id, quant.lot_id)
+            entered = filled.get(quant.lot_id.id) or quant.in_date
+            quantity, first = inside.get(key, (0.0, entered))
+            inside[key] = (quantity + quant.quantity, min(first, entered))
+        ordered = sorted(inside.items(), key=lambda item: (item[1][1], item[0][1].id))
+        return [(product, lot, quantity) for (product, lot), (quantity, _entered) in ordered]
+
+    @api.model
+    def _lots_inside_text(self, silo):
+        """The silo card's lines: lot, product when not its usual one, quantity."""
+        return "\n".join(
+            "%s%s: %s %s"
+            % (
+                lot.name or _("(no lot)"),
+                "" if product == silo.product_id else " (%s)" % product.display_name,
+                formatLang(self.env, quantity, digits=2),
+                product.uom_id.name,
+            )
+            for product, lot, quantity in self._lots_inside(silo)
+        )
+
+    @api.model
+    def _last_fill(self, silo):
+        """When material last came into the silo from elsewhere (a receipt, a transfer, a count)."""
+        if not silo.location_id:
+            return False
+        line = self.env["stock.move.line"].search(
+            [
+                ("location_dest_id", "child_of", silo.location_id.id),
+                (
+                    "location_id",
+                    "not in",
+                    self.env["stock.location"].search([("id", "child_of", silo.location_id.id)]).ids,
+                ),
+                ("state", "=", "done"),
+            ],
+            order="date desc",
+            limit=1,
+        )
+        return line.date
+
+    @api.model
+    def _start_count(self, silo):
+        """A count of the silo: an inventory adjustment of its location,
+        prefilled with what Odoo thinks it holds."""
+        if not silo.location_id:
+            raise UserError(_("%s has no stock location to count.") % silo.name)
+        inventory = self.env["stock.inventory"].create(
+            {
+                "name": _("Count of %s") % silo.name,
+                "location_ids": [(6, 0, silo.location_id.ids)],
+                "company_id": silo.company_id.id,
+                "prefill_counted_quantity": "counted",
+            }
+        )
+        return inventory.action_start()
+
+    @api.model
+    def _after_count(self, inventories):
+        """A validated count of silo locations: a note on each silo of what
+        Odoo held, what was counted and the gap per product and lot, and its
+        stock alarms cleared when the count closed their cause."""
+        lines = inventories.line_ids
+        if not lines:
+            return
+        silos = self.env["scada.silo"].sudo().search([("location_id", "parent_of", lines.location_id.ids)])
+        alarms = self.env["scada.alarm"]
+        for silo in silos:
+            counted = lines.filtered(
+                lambda line, silo=silo: line.location_id.parent_path.startswith(silo.location_id.parent_path)
+            )
+            if not counted:
+                continue
+            rows = [
+                _("%(product)s %(lot)s: Odoo held %(held)s, counted %(counted)s, gap %(gap)s %(uom)s")
+                % {
+                    "product": line.product_id.display_name,
+                    "lot": line.prod_lot_id.name or "",
+                    "held": formatLang(self.env, line.theoretical_qty, digits=2),
+                    "counted": formatLang(self.env, line.product_qty, digits=2),
+                    "gap": formatLang(self.env, line.product_qty - line.theoretical_qty, digits=2),
+                    "uom": line.product_uom_id.name,
+                }
+                for line in counted
+            ]
+            title = _("Counted by %(user)s (%(count)s):") % {
+                "user": self.env.user.name,
+                "count": ", ".join(inventories.mapped("name")),
+            }
+            silo.message_post(
+                body="<p>%s</p><ul>%s</ul>"
+                % (html_escape(title), "".join("<li>%s</li>" % html_escape(row) for row in rows)),
+                author_id=self.env.ref("base.partner_root").id,
+                subtype_xmlid="mail.mt_note",
+            )
+            alarms._clear("silo_negative", silo.plc_id, silo=silo)
+            if (
+                not self.env["stock.quant"]
+                .sudo()
+                .search_count(
+                    [
+                        ("location_id", "child_of", silo.location_id.id),
+                        ("lot_id.scada_unlotted", "=", True),
+                        ("quantity", "!=", 0),
+                    ]
+                )
+            ):
+                alarms._clear("lot_missing", silo.plc_id, silo=silo)
+            if not silo.low_level_kg or silo.on_hand_kg >= silo.low_level_kg:
+                alarms._clear("silo_low", silo.plc_id, silo=silo)
 
     @api.model
     def _check_levels(self, production, plc):
@@ -72,7 +197,6 @@ class ScadaSiloStock(models.AbstractModel):
         one below its low level."""
         alarms = self.env["scada.alarm"]
         kg = self.env.ref("uom.product_uom_kgm")
-        low = []
         for move in production.move_raw_ids.filtered(lambda m: m.state == "done"):
             silo = move.bom_line_id.scada_silo_id
             if not silo or move.location_id != silo.location_id:
@@ -95,16 +219,16 @@ class ScadaSiloStock(models.AbstractModel):
                     )
                     % values,
                     production=production,
+                    silo=silo,
                 )
             elif silo.low_level_kg and (
                 move.product_id.uom_id._compute_quantity(on_hand, kg, raise_if_failure=False)
                 < silo.low_level_kg
             ):
-                low.append(_("%(silo)s: %(quantity).2f %(uom)s of %(product)s") % values)
-        if low:
-            alarms._raise(
-                "silo_low",
-                plc,
-                _("Below their low level after %(mo)s: %(silos)s.")
-                % {"mo": production.name, "silos": "; ".join(low)},
-            )
+                alarms._raise(
+                    "silo_low",
+                    plc,
+                    _("%(silo)s is below its low level after %(mo)s: %(quantity).2f %(uom)s of %(product)s.")
+                    % values,
+                    silo=silo,
+                )

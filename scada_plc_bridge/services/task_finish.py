@@ -229,6 +229,7 @@ class ScadaTaskFinish(models.AbstractModel):
         production = batch.production_id
         scraps = self.env["stock.scrap"]
         silo_stock = self.env["scada.silo.stock"]
+        lot_tracking = self.env["scada.lot.tracking"]
         for tag, _silo_id, _label in SILOS:
             dosed = batch["actual_consumption_" + tag]
             move = production.move_raw_ids.filtered(
@@ -236,17 +237,24 @@ class ScadaTaskFinish(models.AbstractModel):
             )[:1]
             if not dosed or not move:
                 continue
-            scraps |= scraps.create(
-                {
-                    "product_id": move.product_id.id,
-                    "scrap_qty": kg._compute_quantity(dosed, move.product_uom),
-                    "product_uom_id": move.product_uom.id,
-                    "location_id": silo_stock._dosing_location(production, move.bom_line_id.scada_silo_id).id,
-                    # Not linked to the MO: a done move on a cancelled MO would make it done.
-                    "origin": production.name,
-                    "company_id": production.company_id.id,
-                }
-            )
+            location = silo_stock._dosing_location(production, move.bom_line_id.scada_silo_id)
+            unit = move.product_id.uom_id  # the silo's unit: no rounding to a BoM's tonnes
+            quantity = kg._compute_quantity(dosed, unit, round=False)
+            for lot, lot_quantity in lot_tracking._scrap_parts(
+                move.product_id, location, quantity, unit, batch.plc_id
+            ):
+                scraps |= scraps.create(
+                    {
+                        "product_id": move.product_id.id,
+                        "lot_id": lot.id,
+                        "scrap_qty": lot_quantity,
+                        "product_uom_id": unit.id,
+                        "location_id": location.id,
+                        # Not linked to the MO: a done move on a cancelled MO would make it done.
+                        "origin": production.name,
+                        "company_id": production.company_id.id,
+                    }
+                )
         if not scraps:
             return ""
         scraps.do_scrap()
@@ -309,6 +317,7 @@ class ScadaTaskFinish(models.AbstractModel):
         production.qty_producing = produced
         production._set_qty_producing()
         silo_stock = self.env["scada.silo.stock"]
+        lot_tracking = self.env["scada.lot.tracking"]
         silo_stock._take_from_silos(production)
         dosed = set()
         for move in production.move_raw_ids.filtered(lambda m: m.state not in ("done", "cancel")):
@@ -319,10 +328,13 @@ class ScadaTaskFinish(models.AbstractModel):
                 quantity = 0.0  # a second move of the same silo: already counted
             else:
                 dosed.add(silo.tag)
-                quantity = kg._compute_quantity(batch["actual_consumption_" + silo.tag], move.product_uom)
+                quantity = kg._compute_quantity(
+                    batch["actual_consumption_" + silo.tag], move.product_uom, round=False
+                )
             move.move_line_ids.filtered(lambda line: line.state not in ("done", "cancel")).qty_done = 0
-            move.move_line_ids = move._set_quantity_done_prepare_vals(quantity)
+            lot_tracking._consume(move, quantity, batch.plc_id)
         self.env["scada.task.weighings"]._apply_to_production(batch, production)
+        lot_tracking._assign_finished_lot(batch, production)
         result = production.with_context(
             skip_immediate=True, skip_backorder=True, skip_consumption=True, scada_batch_finish=True
         ).button_mark_done()
@@ -332,3 +344,4 @@ class ScadaTaskFinish(models.AbstractModel):
                 % {"mo": production.name, "state": production.state}
             )
         silo_stock._check_levels(production, batch.plc_id)
+        lot_tracking._check_unlotted(production, batch.plc_id)

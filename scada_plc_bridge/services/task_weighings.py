@@ -141,7 +141,10 @@ class ScadaTaskWeighings(models.AbstractModel):
             problems.append(_("%s is not a stock product.") % product.display_name)
         elif product.uom_id.category_id != kg.category_id:
             problems.append(_("%s is not measured by weight.") % product.display_name)
-        elif product.tracking != "none":
+        elif product.tracking != "none" and not (
+            # Lots taken oldest first with the batch (silos as stock); not on an MO already done.
+            product.tracking == "lot" and weighing.plc_id.silo_stock and target and target._name == "mo.batch"
+        ):
             problems.append(
                 _("%s is tracked by lot or serial number: post it by hand with its lot.")
                 % product.display_name
@@ -270,6 +273,8 @@ class ScadaTaskWeighings(models.AbstractModel):
             )
         kg = self.env.ref("uom.product_uom_kgm")
         now = fields.Datetime.now()
+        plc = batch.plc_id
+        scale = plc.scale_location_id if plc.silo_stock else None  # None: each move's own location
         for product in current.mapped("product_id"):
             mine = current.filtered(lambda w, product=product: w.product_id == product)
             moves = production.move_raw_ids.filtered(
@@ -291,8 +296,8 @@ class ScadaTaskWeighings(models.AbstractModel):
                     dict(values, additional=True, scada_manual_weighing=True)
                 )
                 move._action_confirm(merge=False)
-            move.move_line_ids = move._set_quantity_done_prepare_vals(
-                kg._compute_quantity(weighed, move.product_uom)
+            self.env["scada.lot.tracking"]._consume(
+                move, kg._compute_quantity(weighed, move.product_uom), batch.plc_id, location=scale
             )
             used, rounding = move.quantity_done, move.product_uom.rounding
             if float_compare(used, move.product_uom_qty, precision_rounding=rounding) > 0:

@@ -29,3 +29,4 @@ from . import test_batch_timeline
 from . import test_line_performance
 from . import test_runner_scheduling
 from . import test_silo_stock
+from . import test_lot_tracking

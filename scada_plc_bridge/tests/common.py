@@ -179,3 +179,43 @@ class ScadaCase(SavepointCase):
         for move in production.move_raw_ids.filtered(lambda m: m.state == "done"):
             totals[move.product_id] = totals.get(move.product_id, 0.0) + move.quantity_done
         return totals
+
+
+class SiloStockCase(ScadaCase):
+    """A line whose PLC keeps silo stock, each silo with its location."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.plc.silo_stock = True
+        cls.plc.action_create_silo_locations()
+        cls.warehouse_stock = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.env.company.id)], limit=1
+        )
+        cls.warehouse_stock = cls.warehouse_stock.lot_stock_id
+        cls.Quant = cls.env["stock.quant"]
+
+    def fill(self, silo, product, kg, lot=None, in_date=None):
+        """A fill of the silo, as a receipt into its location would leave it."""
+        self.Quant._update_available_quantity(
+            product, self.silo[silo].location_id, kg, lot_id=lot, in_date=in_date
+        )
+
+    def in_location(self, product, location):
+        return self.Quant._get_available_quantity(product, location, allow_negative=True, strict=True)
+
+    def finished(self, **actuals):
+        production = self.confirmed_mo(1000)
+        batch = self.queue()
+        # The PLC takes the recipe (its handshake word) and reports on it in
+        # a result slot it marks unread, as it does for each batch in a slot.
+        self.simulator.write_slot_values("write", batch.slot, {"status_read_data": True})
+        self.report(batch, status_read_data=False)
+        self.finish_on_plc(batch, **actuals)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(production.state, "done", batch.exists() and batch.last_error)
+        return production
+
+    def alarms(self, kind):
+        return self.env["scada.alarm"].search([("kind", "=", kind), ("plc_id", "=", self.plc.id)])

@@ -2,7 +2,9 @@
 full poll read, with no request waiting, opens no transaction, until the
 readings change, a request waits, or a heartbeat has passed."""
 
-from ..runner.cycle import PlcCycle
+from unittest.mock import patch
+
+from ..runner.cycle import PlcCycle, queue_changed
 from .common import ScadaCase, in_test_transaction
 
 
@@ -69,3 +71,32 @@ class TestQuietPolls(ScadaCase):
             cycle.run(kept, take_requests=False)
         self.assertFalse(batch.exists(), "Task 3 finished and archived the batch")
         self.assertEqual(self.simulator.read_slot_values("read", 1)["status_read_data"], True)
+
+    def test_a_queue_change_noticed_while_a_poll_runs_makes_the_next_poll_full(self):
+        # The race a system test met on a loaded machine: the runner took an
+        # MO's "queue" notice while a poll ran that had read the database
+        # before it; that poll ended quiet, and the MO waited a heartbeat.
+        batch = self.running_batch()
+        cycle, units = self.counted_cycle()
+        kept = cycle.plan()
+        cycle.run(kept, take_requests=False)
+        cycle.run(kept, take_requests=False)  # quiet from now on
+        poll = type(self.env["scada.task.poll"])
+        apply_readings = poll._apply_readings
+
+        def notice_during_the_poll(model, *args):
+            outcome = apply_readings(model, *args)
+            queue_changed(kept)  # what the runner does on the notice, from its own thread
+            return outcome
+
+        kept.pop("quiet", None)  # a full poll, during which the notice comes
+        with patch.object(poll, "_apply_readings", notice_during_the_poll):
+            cycle.run(kept, take_requests=False)
+        self.assertIn("quiet", kept, "the poll that read before the change ends quiet")
+        before = len(units)
+        cycle.run(kept, take_requests=False)
+        self.assertGreater(len(units), before, "the next poll is a full one")
+        before = len(units)
+        cycle.run(kept, take_requests=False)
+        self.assertEqual(len(units), before, "and quiet again after it")
+        self.assertEqual(batch.state, "running")

@@ -4,41 +4,11 @@ the fallback to the MO's source location where a silo has no location."""
 
 from odoo.tests import tagged
 
-from .common import ScadaCase
+from .common import SiloStockCase
 
 
 @tagged("post_install", "-at_install")
-class TestSiloStock(ScadaCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.plc.silo_stock = True
-        cls.plc.action_create_silo_locations()
-        cls.warehouse_stock = cls.env["stock.warehouse"].search(
-            [("company_id", "=", cls.env.company.id)], limit=1
-        )
-        cls.warehouse_stock = cls.warehouse_stock.lot_stock_id
-        cls.Quant = cls.env["stock.quant"]
-
-    def fill(self, silo, product, kg):
-        """A fill of the silo, as a receipt into its location would leave it."""
-        self.Quant._update_available_quantity(product, self.silo[silo].location_id, kg)
-
-    def in_location(self, product, location):
-        return self.Quant._get_available_quantity(product, location, allow_negative=True, strict=True)
-
-    def finished(self, **actuals):
-        production = self.confirmed_mo(1000)
-        batch = self.queue()
-        self.finish_on_plc(batch, **actuals)
-        self.cycle()
-        self.cycle()
-        self.assertEqual(production.state, "done", batch.exists() and batch.last_error)
-        return production
-
-    def alarms(self, kind):
-        return self.env["scada.alarm"].search([("kind", "=", kind), ("plc_id", "=", self.plc.id)])
-
+class TestSiloStock(SiloStockCase):
     def test_each_silo_gets_an_internal_location_under_the_warehouse_stock(self):
         for silo in self.plc.silo_ids:
             self.assertEqual(silo.location_id.usage, "internal", silo.name)
@@ -81,6 +51,35 @@ class TestSiloStock(ScadaCase):
         self.assertIn(self.silo["silo_d"].name, alarm.reason)
         self.assertIn("-101.50", alarm.reason)
         self.assertEqual(alarm.production_id, production)
+        self.assertEqual(alarm.silo_id, self.silo["silo_d"])
+
+    def test_a_count_of_the_silo_closes_the_gap_with_a_note_and_clears_its_alarm(self):
+        self.fill("silo_d", self.corn, 500.0)
+        self.fill("silo_b", self.copra, 1000.0)
+        self.fill("lq114", self.molasses, 100.0)
+        self.finished(corn=601.5, copra=348.0, molasses=40.2)
+        silo = self.silo["silo_d"]
+        self.assertEqual(self.alarms("silo_negative").state, "open")
+        action = silo.action_count()
+        inventory = self.env["stock.inventory"].search([("location_ids", "in", silo.location_id.ids)])
+        self.assertEqual(inventory.state, "confirm")
+        self.assertIn(silo.name, inventory.name)
+        self.assertEqual(action["res_model"], "stock.inventory.line")
+        line = inventory.line_ids.filtered(lambda line: line.product_id == self.corn)
+        self.assertAlmostEqual(line.theoretical_qty, -101.5, 2)
+        line.product_qty = 1200.0  # what the silo really holds
+        inventory.action_validate()
+        self.assertEqual(inventory.state, "done")
+        self.assertAlmostEqual(self.in_location(self.corn, silo.location_id), 1200.0, 2)
+        note = silo.message_ids[:1]
+        self.assertIn(inventory.name, note.body)
+        self.assertIn("-101.50", note.body)
+        self.assertIn("1,301.50", note.body, "the gap the count closed")
+        self.assertEqual(self.alarms("silo_negative").state, "cleared")
+        self.assertEqual(
+            self.silo["silo_b"].message_ids.filtered(lambda m: "Counted" in (m.body or "")),
+            self.env["mail.message"],
+        )
 
     def test_a_batch_leaving_a_silo_below_its_low_level_raises_an_alarm(self):
         self.silo["silo_b"].low_level_kg = 700.0
@@ -92,7 +91,7 @@ class TestSiloStock(ScadaCase):
         self.assertEqual(len(alarm), 1)
         self.assertIn(self.silo["silo_b"].name, alarm.reason)
         self.assertIn("652.00", alarm.reason)
-        self.assertNotIn(self.silo["silo_d"].name, alarm.reason)
+        self.assertEqual(alarm.silo_id, self.silo["silo_b"])
 
     def test_a_silo_without_a_location_keeps_the_mo_source_and_the_plc_form_says_so(self):
         tank = self.silo["lq114"]

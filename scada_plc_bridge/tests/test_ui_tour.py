@@ -535,6 +535,126 @@ class TestReportTours(ScadaBrowserCase):
 
 
 @tagged("post_install", "-at_install")
+class TestSiloTours(ScadaBrowserCase):
+    """Silos as stock in the browser: the silo card after a batch took its
+    corn across a lot boundary, and the recall of that lot from Odoo's lot
+    form, down to the customer's delivery and the exportable list."""
+
+    def setUp(self):
+        super().setUp()
+        kg = self.env.ref("uom.product_uom_kgm")
+        self.plc = self.env["scada.plc"].create(
+            {"name": "Silo line", "code": "SILO01", "port": 9, "silo_stock": True}
+        )
+        self.env["ir.config_parameter"].sudo().set_param("scada_plc_bridge.default_plc_id", self.plc.id)
+        self.plc.action_create_silo_locations()
+        silos = {silo.tag: silo for silo in self.plc.silo_ids}
+        self.user = new_test_user(
+            self.env,
+            "silo_supervisor",
+            groups="scada_plc_bridge.group_scada_user,stock.group_production_lot",
+            password="silo_supervisor",
+            name="Silo Supervisor",
+        )
+
+        def product(name, tracking="lot"):
+            return self.env["product.product"].create(
+                {"name": name, "type": "product", "tracking": tracking, "uom_id": kg.id, "uom_po_id": kg.id}
+            )
+
+        corn, feed = product("TOUR CORN"), product("TOUR FEED")
+        silos["silo_d"].write({"product_id": corn.id, "capacity_kg": 4000.0})
+        bom = self.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": feed.product_tmpl_id.id,
+                "product_qty": 1000,
+                "product_uom_id": kg.id,
+                "bom_line_ids": [
+                    (0, 0, {"product_id": corn.id, "product_qty": 600, "scada_silo_id": silos["silo_d"].id})
+                ],
+            }
+        )
+        Quant, now = self.env["stock.quant"], fields.Datetime.now()
+        self.lots = self.env["stock.production.lot"].create(
+            [
+                {"name": "TOUR-CORN-%d" % n, "product_id": corn.id, "company_id": self.env.company.id}
+                for n in (1, 2)
+            ]
+        )
+        for days, lot, quantity in ((3, self.lots[0], 500.0), (1, self.lots[1], 1500.0)):
+            Quant._update_available_quantity(
+                corn, silos["silo_d"].location_id, quantity, lot_id=lot, in_date=now - timedelta(days=days)
+            )
+        production = Form(self.env["mrp.production"])
+        production.product_id, production.bom_id, production.product_qty = feed, bom, 1000
+        self.production = production.save()
+        self.production.action_confirm()
+        # Task 3 as the runtime runs it, on the PLC's figures (no PLC I/O in it).
+        batch = self.env["scada.task.sync"]._sync_mo(self.plc)
+        batch.sudo().write(
+            {
+                "actual_consumption_silo_d": 601.5,
+                "actual_weight_quantity_finished_goods": 1000.0,
+                "status_manufacturing": True,
+            }
+        )
+        self.assertTrue(self.env["scada.task.finish"]._finish_batch(batch.id))
+        self.assertEqual(self.production.state, "done")
+        customer = self.env["res.partner"].create({"name": "TOUR FARM"})
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.env.company.id)], limit=1)
+        customers = self.env.ref("stock.stock_location_customers")
+        delivery = self.env["stock.picking"].create(
+            {
+                "picking_type_id": warehouse.out_type_id.id,
+                "partner_id": customer.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": customers.id,
+                "move_lines": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "feed",
+                            "product_id": feed.id,
+                            "product_uom": kg.id,
+                            "product_uom_qty": 400,
+                            "location_id": warehouse.lot_stock_id.id,
+                            "location_dest_id": customers.id,
+                        },
+                    )
+                ],
+            }
+        )
+        delivery.action_confirm()
+        move = delivery.move_lines
+        move.move_line_ids = [
+            (
+                0,
+                0,
+                dict(
+                    move._prepare_move_line_vals(), lot_id=self.production.lot_producing_id.id, qty_done=400
+                ),
+            )
+        ]
+        delivery._action_done()
+
+    def test_the_silo_card_shows_level_lots_and_last_fill(self):
+        self.start_tour(
+            "/web#action=scada_plc_bridge.scada_silo_level_action",
+            "scada_silo_card_tour",
+            login="silo_supervisor",
+        )
+
+    def test_a_recall_from_the_lot_form_lists_the_mo_its_lot_and_the_customer(self):
+        self.env["base"].flush()
+        self.start_tour(
+            "/web#model=stock.production.lot&view_type=form&id=%d" % self.lots[0].id,
+            "scada_recall_tour",
+            login="silo_supervisor",
+        )
+
+
+@tagged("post_install", "-at_install")
 class TestAccessOverHttp(HttpCase):
     def setUp(self):
         super().setUp()

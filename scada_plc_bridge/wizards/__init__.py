@@ -5,3 +5,5 @@ from . import scada_plc_clear_slot
 from . import mo_batch_correct
 from . import mo_batch_correct_line
 from . import mrp_production_split
+from . import scada_lot_recall
+from . import scada_lot_recall_line

@@ -17,7 +17,7 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
 
     const _t = core._t;
     const CHANNEL = "scada_plc_bridge.board";
-    const LIVE_MODELS = ["mo.batch", "scada.alarm", "scada.plc", "scada.plc.request"];
+    const LIVE_MODELS = ["mo.batch", "scada.alarm", "scada.plc", "scada.plc.request", "scada.silo"];
     const TICK_MS = 30000;
     const RELOAD_EVERY_MS = 2000;
     // The menus' counts are re-read at most this often, however busy the bus.

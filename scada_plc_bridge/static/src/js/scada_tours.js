@@ -196,4 +196,59 @@ odoo.define("scada_plc_bridge.tours", function (require) {
             run: function () {},
         },
     ]);
+    // The silo card: what a silo holds after a batch took its corn across a lot boundary.
+    tour.register("scada_silo_card_tour", {test: true}, [
+        {
+            content: "Silo D's card: the first lot used up, the second one left",
+            trigger: ".o_scada_silo_card:contains('Silo line'):contains('SILO D') .o_scada_silo_lots:contains('TOUR-CORN-2: 1,398.50 kg')",
+            timeout: 30000,
+            run: function () {
+                if ($(".o_scada_silo_card .o_scada_silo_lots:contains('TOUR-CORN-1')").length) {
+                    console.error("the used-up lot is still listed");
+                }
+            },
+        },
+        {
+            content: "Its on-hand kg and level bar",
+            trigger: ".o_scada_silo_card:contains('TOUR-CORN-2') .o_scada_silo_on_hand:contains('1,398.50')",
+            run: function () {},
+        },
+        {
+            content: "A level bar",
+            trigger: ".o_scada_silo_card:contains('TOUR-CORN-2') .o_progressbar",
+            run: function () {},
+        },
+        {
+            content: "Open the silo",
+            trigger: ".o_scada_silo_card:contains('TOUR-CORN-2')",
+        },
+        {
+            content: "Its form lists the lot inside",
+            trigger: ".o_form_view .o_scada_silo_lots:contains('TOUR-CORN-2')",
+            run: function () {},
+        },
+    ]);
+
+    // A supplier recalls a corn lot: which MOs, finished lots and customers got it.
+    tour.register("scada_recall_tour", {test: true}, [
+        {
+            content: "Recall, on Odoo's own lot form",
+            trigger: ".o_form_view button[name='action_scada_recall']",
+            timeout: 30000,
+        },
+        {
+            content: "The recall lists the MO that took 500 kg of the lot, and the customer who got its feed",
+            trigger: ".o_form_view .o_field_one2many tr:contains('TOUR FARM'):contains('500.00'):contains('TOUR FEED')",
+            run: function () {},
+        },
+        {
+            content: "Open it as a list, to export",
+            trigger: ".o_form_view button[name='action_open_lines']",
+        },
+        {
+            content: "The list of the recall",
+            trigger: ".o_list_view td:contains('TOUR FARM')",
+            run: function () {},
+        },
+    ]);
 });
