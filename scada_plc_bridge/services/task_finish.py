@@ -230,6 +230,7 @@ class ScadaTaskFinish(models.AbstractModel):
         scraps = self.env["stock.scrap"]
         silo_stock = self.env["scada.silo.stock"]
         lot_tracking = self.env["scada.lot.tracking"]
+        silo_stock._lock_quants(production)
         for tag, _silo_id, _label in SILOS:
             dosed = batch["actual_consumption_" + tag]
             move = production.move_raw_ids.filtered(
@@ -314,10 +315,11 @@ class ScadaTaskFinish(models.AbstractModel):
         )
         if float_is_zero(produced, precision_rounding=production.product_uom_id.rounding):
             raise UserError(_("The PLC reports no finished weight."))
-        production.qty_producing = produced
-        production._set_qty_producing()
         silo_stock = self.env["scada.silo.stock"]
         lot_tracking = self.env["scada.lot.tracking"]
+        silo_stock._lock_quants(production)
+        production.qty_producing = produced
+        production._set_qty_producing()
         silo_stock._take_from_silos(production)
         dosed = set()
         for move in production.move_raw_ids.filtered(lambda m: m.state not in ("done", "cancel")):
