@@ -135,6 +135,29 @@ class TestLotTracking(SiloStockCase):
         self.assertTrue(silo.date_last_fill)
         self.assertAlmostEqual(silo.on_hand_kg, 1250.0, 2)
 
+    def test_a_silo_switched_to_another_product_while_a_batch_runs_gives_the_batchs_material(self):
+        silo = self.silo["silo_d"]
+        silo.product_id = self.corn
+        self.fill("silo_d", self.corn, 1000.0, lot=self.lot("CORN-A"))
+        self.fill_others()
+        production = self.confirmed_mo(1000)
+        batch = self.queue()
+        # The silo's usual product becomes copra while the batch doses corn from it.
+        silo.product_id = self.copra
+        self.fill("silo_d", self.copra, 300.0)
+        self.simulator.write_slot_values("write", batch.slot, {"status_read_data": True})
+        self.finish_on_plc(batch)
+        self.cycle()
+        self.cycle()
+        self.assertEqual(production.state, "done", batch.exists() and batch.last_error)
+        self.assertEqual(self.per_lot(self.corn_lines(production)), {"CORN-A": 601.5})
+        self.assertAlmostEqual(
+            self.in_location(self.copra, silo.location_id), 300.0, 2, "its copra untouched"
+        )
+        silo.invalidate_cache()
+        self.assertAlmostEqual(silo.on_hand_kg, 300.0, 2, "the card reads its new product")
+        self.assertIn("CORN-A (JAGUNG GILING): 398.50 kg", silo.lots_inside.splitlines())
+
     def test_each_batch_makes_a_lot_that_traces_back_to_the_raw_lots_of_its_silo(self):
         corn_lot = self.lot("CORN-A")
         self.fill("silo_d", self.corn, 2000.0, lot=corn_lot)

@@ -15,12 +15,16 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 from datetime import timedelta
 from urllib.parse import quote
 
 from odoo import fields
+from odoo.service import server as odoo_server
+from odoo.service import wsgi_server
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import HOST, ChromeBrowser, Form
 from odoo.tools import config
@@ -122,11 +126,37 @@ class OfflineChromeBrowser(ChromeBrowser):
         return super()._spawn_chrome(cmd[:-1] + OFFLINE_SWITCHES + cmd[-1:])
 
 
+def serve_http():
+    """The test HTTP server, answering on its port.  pytest-odoo starts Odoo
+    14's server for each test module with server.start(stop=True), whose
+    stop() shuts the HTTP server down again when its thread bound the port
+    before stop() looked (it depends on timing): then nothing answers and
+    every browser test of the module sees "connection refused".  The same
+    server of Odoo is then served again here."""
+    address = (HOST, config["http_port"])
+    with socket.socket() as probe:
+        if probe.connect_ex(address) == 0:
+            return
+    odoo_server.ThreadedServer(wsgi_server.application).http_spawn()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(address) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the test HTTP server does not answer on %s:%s" % address)
+
+
 class ScadaBrowserCase(HttpCase):
     """Debian's Chromium without network, and screenshots of pages as the
     SCADA User sees them (shared by the tour tests)."""
 
     browser_size = "1366,900"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        serve_http()
 
     @classmethod
     def start_browser(cls):
@@ -656,6 +686,11 @@ class TestSiloTours(ScadaBrowserCase):
 
 @tagged("post_install", "-at_install")
 class TestAccessOverHttp(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        serve_http()
+
     def setUp(self):
         super().setUp()
         fixtures = type("AccessFixtures", (ScadaCase,), {})
