@@ -239,4 +239,22 @@ def _run_and_check(line, silos, lots):
         fields=["production_id"],
     )
     assert {line["production_id"][0] for line in recall_lines} == expected
-    assert not line.server.errors(), line.server.errors()[:5]
+    errors = bridge_errors(line.server.errors())
+    assert not errors, errors[:5]
+
+
+def bridge_errors(errors):
+    """The server's ERROR lines less Odoo's own stock scheduler meeting a
+    batch: the scheduler (a cron) reserves confirmed MOs' components from
+    the silo quants the batches consume; when the two write the same quant,
+    PostgreSQL refuses the scheduler's write, Odoo logs the failed query and
+    the scheduler's error, and runs the scheduler again at its next call.
+    Task 3's own side of such a meeting is a quiet retry."""
+    kept = []
+    for line in errors:
+        if "Error during stock scheduler" in line or "Procurement: run scheduler" in line:
+            if kept and "odoo.sql_db: bad query" in kept[-1]:
+                kept.pop()  # the scheduler's failed write, logged just before it
+            continue
+        kept.append(line)
+    return kept
