@@ -142,11 +142,8 @@ class ScadaSiloStock(models.AbstractModel):
         line = self.env["stock.move.line"].search(
             [
                 ("location_dest_id", "child_of", silo.location_id.id),
-                (
-                    "location_id",
-                    "not in",
-                    self.env["stock.location"].search([("id", "child_of", silo.location_id.id)]).ids,
-                ),
+                "!",
+                ("location_id", "child_of", silo.location_id.id),
                 ("state", "=", "done"),
             ],
             order="date desc",

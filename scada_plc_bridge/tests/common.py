@@ -206,16 +206,19 @@ class SiloStockCase(ScadaCase):
 
     def finished(self, **actuals):
         production = self.confirmed_mo(1000)
-        batch = self.queue()
-        # The PLC takes the recipe (its handshake word) and reports on it in
-        # a result slot it marks unread, as it does for each batch in a slot.
+        self.run_to_done(production, self.queue(), **actuals)
+        return production
+
+    def run_to_done(self, production, batch, **actuals):
+        """The PLC takes the queued batch's recipe (its handshake word),
+        reports it finished in a result slot it marks unread (as it does for
+        each batch in a slot), and two cycles later the MO is done."""
         self.simulator.write_slot_values("write", batch.slot, {"status_read_data": True})
         self.report(batch, status_read_data=False)
         self.finish_on_plc(batch, **actuals)
         self.cycle()
         self.cycle()
         self.assertEqual(production.state, "done", batch.exists() and batch.last_error)
-        return production
 
     def alarms(self, kind):
         return self.env["scada.alarm"].search([("kind", "=", kind), ("plc_id", "=", self.plc.id)])

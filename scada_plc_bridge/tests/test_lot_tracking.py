@@ -145,11 +145,7 @@ class TestLotTracking(SiloStockCase):
         # The silo's usual product becomes copra while the batch doses corn from it.
         silo.product_id = self.copra
         self.fill("silo_d", self.copra, 300.0)
-        self.simulator.write_slot_values("write", batch.slot, {"status_read_data": True})
-        self.finish_on_plc(batch)
-        self.cycle()
-        self.cycle()
-        self.assertEqual(production.state, "done", batch.exists() and batch.last_error)
+        self.run_to_done(production, batch)
         self.assertEqual(self.per_lot(self.corn_lines(production)), {"CORN-A": 601.5})
         self.assertAlmostEqual(
             self.in_location(self.copra, silo.location_id), 300.0, 2, "its copra untouched"
@@ -180,10 +176,7 @@ class TestLotTracking(SiloStockCase):
         production = self.confirmed_mo(1000)
         production.lot_producing_id = planned
         batch = self.queue()
-        self.finish_on_plc(batch)
-        self.cycle()
-        self.cycle()
-        self.assertEqual(production.state, "done", batch.exists() and batch.last_error)
+        self.run_to_done(production, batch)
         self.assertEqual(production.move_finished_ids.move_line_ids.lot_id, planned)
 
     def test_the_lot_name_rule_of_the_settings_is_used_and_a_bad_one_refused(self):
@@ -236,11 +229,7 @@ class TestLotTracking(SiloStockCase):
         batch = self.queue()
         event = weighing_event(plc_batch_word(batch.batch_no), batch.plc_ref, 501, 12.5)
         self.assertIs(self.env["scada.task.weighings"]._record(self.plc, event), True)
-        self.simulator.write_slot_values("write", batch.slot, {"status_read_data": True})
-        self.finish_on_plc(batch)
-        self.cycle()
-        self.cycle()
-        self.assertEqual(production.state, "done", batch.exists() and batch.last_error)
+        self.run_to_done(production, batch)
         premix_lines = production.move_raw_ids.filtered(lambda m: m.product_id == self.premix).move_line_ids
         self.assertEqual(premix_lines.location_id, scale)
         self.assertEqual(self.per_lot(premix_lines), {"PREMIX-1": 12.5})
