@@ -31,10 +31,11 @@ def is_transient(error):
     return isinstance(error, psycopg2.OperationalError) and error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY
 
 
-def lock_rows(cr, table, ids, condition="TRUE", skip_locked=False):
+def lock_rows(cr, table, ids, condition="TRUE", skip_locked=False, strength="UPDATE"):
     """Row locks on the rows `ids` of `table` that meet `condition`, taken
     before they are written; returns the ids locked (all of them unless
-    `skip_locked`).  A row that a concurrent transaction changed since this
+    `skip_locked`).  `strength` "NO KEY UPDATE" leaves rows that reference
+    them free to be inserted meanwhile.  A row that a concurrent transaction changed since this
     one began raises its serialization failure here, before any write, and
     without Odoo's "bad query" error in the log: the conflict is no error,
     and whoever retries it (`Transactions`, Odoo's RPC layer) says so."""
@@ -42,8 +43,8 @@ def lock_rows(cr, table, ids, condition="TRUE", skip_locked=False):
     if not ids:
         return []
     cr.execute(
-        "SELECT id FROM {} WHERE id = ANY(%s) AND {} ORDER BY id FOR UPDATE{}".format(
-            table, condition, " SKIP LOCKED" if skip_locked else ""
+        "SELECT id FROM {} WHERE id = ANY(%s) AND {} ORDER BY id FOR {}{}".format(
+            table, condition, strength, " SKIP LOCKED" if skip_locked else ""
         ),
         (ids,),
         log_exceptions=False,

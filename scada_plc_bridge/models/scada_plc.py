@@ -109,6 +109,9 @@ class ScadaPlc(models.Model):
         readonly=True,
     )
     last_contact = fields.Datetime(readonly=True, help="Last valid reply from the PLC.")
+    last_queued = fields.Datetime(
+        string="Last MOs Queued", readonly=True, help="When Task 1 last took confirmed MOs into the queue."
+    )
     heartbeat = fields.Selection(
         [
             ("live", "Polled"),

@@ -13,6 +13,7 @@ _logger = logging.getLogger(__name__)
 RUNTIME_PLC_COLUMNS = (
     "state",
     "last_contact",
+    "last_queued",
     "last_error",
     "slot_problems",
     "write_date",

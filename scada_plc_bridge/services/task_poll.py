@@ -59,6 +59,10 @@ class ScadaTaskPoll(models.AbstractModel):
         """Take one poll into the queue.  Returns the ids of the batches that
         the PLC reports finished (confirmed by two agreeing reads) and failed,
         for Task 3 to handle, each in a transaction of its own."""
+        # The PLC's row first: a write of it meanwhile (Task 1 queueing from
+        # the cron or a button, an operator's edit) makes the poll a quiet
+        # retry on fresh data, not a failed write of its contact.
+        lock_rows(self.env.cr, "scada_plc", [plc_id], strength="NO KEY UPDATE")
         plc = self.env["scada.plc"].browse(plc_id)
         plc_changed = self.env["scada.plc.contact"]._record_contact(plc, warning)
         now = fields.Datetime.now()

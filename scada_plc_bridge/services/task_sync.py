@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 
 from ..const import PLC_TEXT_CHARS, SILOS, plc_batch_word, plc_text
 from ..plclib import handshake, memory_map
-from ..transaction import Transactions
+from ..transaction import Transactions, lock_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -61,10 +61,17 @@ class ScadaTaskSync(models.AbstractModel):
 
     @api.model
     def _sync_mo(self, plcs):
-        """Queue confirmed MOs for each PLC whose queue is empty."""
+        """Queue confirmed MOs for each PLC whose queue is empty.
+
+        The runner's poll, the Task 1 cron and the operator's button may
+        queue one PLC at once, each seeing the queue empty: the PLC's row is
+        locked first and stamped when MOs are queued, so the later one fails
+        with a serialization error (retried on fresh data, the queue full
+        then) instead of queueing the same MO into a slot already taken."""
         default_plc = self.env["scada.settings"]._default_plc()
         created = self.env["mo.batch"]
         for plc in plcs:
+            lock_rows(self.env.cr, "scada_plc", plc.ids, strength="NO KEY UPDATE")
             queued = self.env["mo.batch"].search_count(self._line_busy_domain(plc))
             if queued:
                 _logger.info("[TASK 1] %s: queue not empty (%d batches); no MO taken", plc.code, queued)
@@ -99,6 +106,7 @@ class ScadaTaskSync(models.AbstractModel):
                     self._tell_refused(plc, production, error)
             batches = self.env["mo.batch"].create(values_list)
             if batches:
+                plc.sudo().last_queued = fields.Datetime.now()
                 _logger.info("[TASK 1] %s: queued %s", plc.code, ", ".join(batches.mapped("mo_reference")))
             created |= batches
         return created

@@ -4,6 +4,7 @@ from . import test_task2_plc_read
 from . import test_auto_cancel
 from . import test_task3_process
 from . import test_task3_concurrency
+from . import test_queue_concurrency
 from . import test_mo_history
 from . import test_task4_health
 from . import test_access

@@ -2,8 +2,12 @@
 plclib simulator on 127.0.0.1 (real UDP socket, no mocked PLC), kg products
 for three silos and one component without silo, a BoM mapping them."""
 
+import contextlib
+import logging
 import socket
+import uuid
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests.common import Form, SavepointCase
 
 from ..const import plc_batch_word
@@ -35,6 +39,70 @@ def in_test_transaction(env):
             return fn(env)
 
     return transaction
+
+
+@contextlib.contextmanager
+def logged_failed_queries():
+    """The failed queries Odoo logs meanwhile (the first 200 characters of
+    each): a server logs them as errors, which page plant staff; the test
+    run mutes that logger, so it is opened here."""
+    failed_queries = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = lambda record: failed_queries.append(record.getMessage()[:200])
+    sql_logger = logging.getLogger("odoo.sql_db")
+    level = sql_logger.level
+    sql_logger.addHandler(handler)
+    sql_logger.setLevel(logging.ERROR)
+    try:
+        yield failed_queries
+    finally:
+        sql_logger.removeHandler(handler)
+        sql_logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def late_and_early(registry):
+    """Two concurrent transactions on committed data, as environments: the
+    caller begins `late` (its first query takes its snapshot), then commits
+    a change in `early`, which `late` cannot see."""
+    late, early = registry.cursor(), registry.cursor()
+    try:
+        yield api.Environment(late, SUPERUSER_ID, {}), api.Environment(early, SUPERUSER_ID, {})
+    finally:
+        late.close()
+        early.close()
+
+
+def committed_line_mo(env):
+    """A PLC of its own and a confirmed MO routed to it (100 kg from silo A),
+    for tests that commit: concurrent transactions see only committed data."""
+    kg = env.ref("uom.product_uom_kgm")
+    plc = env["scada.plc"].create(
+        {"name": "Concurrency", "code": "CONC-%s" % uuid.uuid4().hex[:8], "port": 9}
+    )
+    product = env["product.product"].create(
+        {"name": "CONC FEED", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
+    )
+    component = env["product.product"].create(
+        {"name": "CONC CORN", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
+    )
+    silo_a = plc.silo_ids.filtered(lambda silo: silo.tag == "silo_a")
+    bom = env["mrp.bom"].create(
+        {
+            "product_tmpl_id": product.product_tmpl_id.id,
+            "product_qty": 100,
+            "product_uom_id": kg.id,
+            "scada_plc_id": plc.id,
+            "bom_line_ids": [
+                (0, 0, {"product_id": component.id, "product_qty": 100, "scada_silo_id": silo_a.id})
+            ],
+        }
+    )
+    form = Form(env["mrp.production"])
+    form.product_id, form.bom_id, form.product_qty = product, bom, 100
+    production = form.save()
+    production.action_confirm()
+    return plc, production
 
 
 def plc_reports(simulator, batch, **values):

@@ -1,14 +1,13 @@
-import logging
 import threading
-import uuid
 
 import odoo
 import psycopg2
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, Form, get_db_name
+from odoo.tests.common import BaseCase, get_db_name
 
 from ..transaction import is_transient
+from .common import committed_line_mo, late_and_early, logged_failed_queries
 
 
 @tagged("post_install", "-at_install")
@@ -80,80 +79,37 @@ class TestConcurrentProcessing(BaseCase):
             def record_consumption(env, batch):
                 batch.write({"actual_consumption_silo_a": batch.actual_consumption_silo_a + 1.5})
 
-            failed_queries = []
-            handler = logging.Handler(logging.ERROR)
-            handler.emit = failed_queries.append
-            sql_logger = logging.getLogger("odoo.sql_db")
-            level = sql_logger.level
-            sql_logger.addHandler(handler)
-            sql_logger.setLevel(logging.ERROR)  # the test run mutes it; a server logs it
-            for committed_change, later in (
-                (cancel, lambda env, batch: env["scada.task.poll"]._mark_read(batch, fields.Datetime.now())),
-                (cancel, record_consumption),
-                (
-                    record_consumption,
-                    lambda env, batch: env["mo.batch.cancel"].create(
-                        {"batch_ids": [(6, 0, batch.ids)], "reason": "test"}
+            with logged_failed_queries() as failed_queries:
+                for committed_change, later in (
+                    (
+                        cancel,
+                        lambda env, batch: env["scada.task.poll"]._mark_read(batch, fields.Datetime.now()),
                     ),
-                ),
-                (
-                    record_consumption,
-                    lambda env, batch: env["scada.plc.request"]._request_per_plc("send", batch),
-                ),
-            ):
-                late, early = registry.cursor(), registry.cursor()
-                try:
-                    env_late = api.Environment(late, SUPERUSER_ID, {})
-                    batch = env_late["mo.batch"].browse(batch_id)
-                    self.assertTrue(batch.plc_ref)  # the later transaction has begun
-                    env_early = api.Environment(early, SUPERUSER_ID, {})
-                    committed_change(env_early, env_early["mo.batch"].browse(batch_id))
-                    early.commit()
-                    with self.assertRaises(psycopg2.OperationalError) as raised:
-                        later(env_late, batch)
-                        env_late["base"].flush()
-                    self.assertTrue(is_transient(raised.exception), raised.exception)
-                finally:
-                    late.close()
-                    early.close()
-            sql_logger.removeHandler(handler)
-            sql_logger.setLevel(level)
-            self.assertEqual([record.getMessage()[:200] for record in failed_queries], [])
+                    (cancel, record_consumption),
+                    (
+                        record_consumption,
+                        lambda env, batch: env["mo.batch.cancel"].create(
+                            {"batch_ids": [(6, 0, batch.ids)], "reason": "test"}
+                        ),
+                    ),
+                    (
+                        record_consumption,
+                        lambda env, batch: env["scada.plc.request"]._request_per_plc("send", batch),
+                    ),
+                ):
+                    with late_and_early(registry) as (env_late, env_early):
+                        batch = env_late["mo.batch"].browse(batch_id)
+                        self.assertTrue(batch.plc_ref)  # the later transaction has begun
+                        committed_change(env_early, env_early["mo.batch"].browse(batch_id))
+                        env_early.cr.commit()
+                        with self.assertRaises(psycopg2.OperationalError) as raised:
+                            later(env_late, batch)
+                            env_late["base"].flush()
+                        self.assertTrue(is_transient(raised.exception), raised.exception)
+            self.assertEqual(failed_queries, [])
 
     def _committed_finished_batch(self, env):
-        kg = env.ref("uom.product_uom_kgm")
-        plc = env["scada.plc"].create(
-            {"name": "Concurrency", "code": "CONC-%s" % uuid.uuid4().hex[:8], "port": 9}
-        )
-        product = env["product.product"].create(
-            {"name": "CONC FEED", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
-        )
-        component = env["product.product"].create(
-            {"name": "CONC CORN", "type": "product", "uom_id": kg.id, "uom_po_id": kg.id}
-        )
-        bom = env["mrp.bom"].create(
-            {
-                "product_tmpl_id": product.product_tmpl_id.id,
-                "product_qty": 100,
-                "product_uom_id": kg.id,
-                "scada_plc_id": plc.id,
-                "bom_line_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "product_id": component.id,
-                            "product_qty": 100,
-                            "scada_silo_id": plc.silo_ids.filtered(lambda s: s.tag == "silo_a").id,
-                        },
-                    )
-                ],
-            }
-        )
-        form = Form(env["mrp.production"])
-        form.product_id, form.bom_id, form.product_qty = product, bom, 100
-        production = form.save()
-        production.action_confirm()
+        plc, production = committed_line_mo(env)
         batch = env["mo.batch"].create(
             dict(
                 env["scada.task.sync"]._values_from_production(production, plc, 1),
