@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 from datetime import timedelta
+from unittest.mock import patch
 from urllib.parse import quote
 
 from odoo import fields
@@ -295,6 +296,37 @@ class TestOperatorTour(ScadaBrowserCase):
             login="shift_supervisor",
         )
         self.assertFalse(self.env["scada.alarm"].search([("state", "=", "open")]))
+
+    def test_a_batch_archived_while_its_form_reloads_opens_its_history(self):
+        """The line archives the batch between the form's reads of the batch
+        and of its chatter and lists (a full CI run had it: the form showed
+        Odoo's client error).  The test puts the archive in that gap: the
+        batch's read answers, then the batch is cancelled and archived the way
+        the poller does, before the browser's next read."""
+        batch, _corn = self._batch_for("TOUR ARCHIVED FEED")
+        production = batch.production_id
+        batch_class = type(self.env["mo.batch"])
+        read = batch_class.read
+        form_reads = []
+
+        def read_then_archive(records, fields=None, load="_classic_read"):
+            result = read(records, fields, load)
+            if records.ids == batch.ids and "consumption_html" in (fields or ()):
+                form_reads.append(records.ids)
+                if len(form_reads) == 2:  # the live reload, after the form's first load
+                    records.env["scada.task.finish"]._cancel_and_archive(records, "archived under the form")
+            return result
+
+        with patch.object(batch_class, "read", read_then_archive):
+            self.start_tour(
+                "/web#model=mo.batch&view_type=form&id=%d" % batch.id,
+                "scada_archived_while_reloading_tour",
+                login="shift_supervisor",
+            )
+        self.assertEqual(len(form_reads), 2, "the form's load and its live reload")
+        history = self.env["mo.history"].search([("production_id", "=", production.id)])
+        self.assertEqual(history.status, "cancelled")
+        self.assertFalse(batch.exists())
 
 
 @tagged("post_install", "-at_install")

@@ -18,6 +18,7 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
     const _t = core._t;
     const CHANNEL = "scada_plc_bridge.board";
     const LIVE_MODELS = ["mo.batch", "scada.alarm", "scada.plc", "scada.plc.request", "scada.silo"];
+    const CHATTER_FIELDS = ["message_follower_ids", "activity_ids", "message_ids"];
     const TICK_MS = 30000;
     const RELOAD_EVERY_MS = 2000;
     // The menus' counts are re-read at most this often, however busy the bus.
@@ -85,39 +86,57 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                 return;
             }
             if (this.modelName === "mo.batch" && this.viewType === "form") {
-                const state = this.model.get(this.handle);
-                if (!state || !state.res_id) {
-                    return;
-                }
-                // A batch archived meanwhile (finished, cancelled) is shown where it went.
-                return this._rpc({
-                    model: "mo.batch",
-                    method: "search_count",
-                    args: [[["id", "=", state.res_id]]],
-                }).then((count) => {
-                    if (count) {
-                        return this.reload();
-                    }
-                    return this._rpc({
-                        model: "mo.history",
-                        method: "search",
-                        args: [[["queue_batch_id", "=", state.res_id]]],
-                        kwargs: {limit: 1},
-                    }).then((historyIds) => {
-                        if (!historyIds.length) {
-                            return;
-                        }
-                        return this.do_action({
-                            type: "ir.actions.act_window",
-                            res_model: "mo.history",
-                            res_id: historyIds[0],
-                            views: [[false, "form"]],
-                            target: "current",
-                        });
-                    });
-                });
+                return this._scadaReloadBatchForm();
             }
             this.reload().then(() => this._scadaRenderAlarms()).guardedCatch(() => {});
+        },
+        /**
+         * The batch form re-reads its fields but the chatter's: the chatter
+         * re-reads its thread itself, and its followers and activities die
+         * with a batch the line archives, so a read of them after the batch's
+         * can find them gone, which fails inside Odoo's model (and no catch
+         * helps: its mutex rethrows).  A batch archived meanwhile (finished,
+         * cancelled) is shown where it went, found before the read or when
+         * the read finds the batch gone.
+         */
+        _scadaReloadBatchForm: function () {
+            const state = this.model.get(this.handle);
+            if (!state || !state.res_id) {
+                return;
+            }
+            const batchId = state.res_id;
+            return this._scadaBatchHistory(batchId).then((historyId) => {
+                if (historyId) {
+                    return this._scadaOpenHistory(historyId);
+                }
+                const fieldNames = state.getFieldNames().filter((name) => !CHATTER_FIELDS.includes(name));
+                return this.reload({fieldNames}).catch((error) =>
+                    this._scadaBatchHistory(batchId).then((historyIdAfter) => {
+                        if (!historyIdAfter) {
+                            throw error;
+                        }
+                        return this._scadaOpenHistory(historyIdAfter);
+                    })
+                );
+            });
+        },
+        /** The history record of an archived batch, false while it is in the queue. */
+        _scadaBatchHistory: function (batchId) {
+            return this._rpc({
+                model: "mo.history",
+                method: "search",
+                args: [[["queue_batch_id", "=", batchId]]],
+                kwargs: {limit: 1},
+            }).then((historyIds) => historyIds[0] || false);
+        },
+        _scadaOpenHistory: function (historyId) {
+            return this.do_action({
+                type: "ir.actions.act_window",
+                res_model: "mo.history",
+                res_id: historyId,
+                views: [[false, "form"]],
+                target: "current",
+            });
         },
         _scadaRenderAlarms: function () {
             if (this.modelName !== "mo.batch" || this.viewType !== "kanban") {

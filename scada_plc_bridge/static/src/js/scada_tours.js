@@ -173,6 +173,41 @@ odoo.define("scada_plc_bridge.tours", function (require) {
         },
     ]);
 
+    // The open form of a batch the line archives while the form re-reads it
+    // (its chatter gone between the form's reads): no error, and its history
+    // opens at the archive's own message.  The board's bus messages are sent
+    // by hand: in this test the server's transaction never commits, so Odoo's
+    // bus never wakes the browser.
+    function boardMessage() {
+        const env = odoo.__DEBUG__.services["web.env"];
+        env.services.bus_service.trigger("notification", [["scada_plc_bridge.board", {type: "scada_board"}]]);
+    }
+    tour.register("scada_archived_while_reloading_tour", {test: true}, [
+        {
+            content: "The batch form is open; the line reports a change (the form re-reads)",
+            trigger: ".o_form_view .o_scada_consumption:contains('TOUR CORN')",
+            run: boardMessage,
+        },
+        {
+            content: "The archive's message, after the form's re-read (the board re-reads at most every 2 s)",
+            trigger: ".o_form_view",
+            run: function () {
+                setTimeout(boardMessage, 3000);
+            },
+        },
+        {
+            content: "Its history opens, cancelled",
+            trigger: ".o_form_view .o_field_widget[name='archived_by_id']",
+            timeout: 15000, // the live reload waits 2 s
+            run: function () {},
+        },
+        {
+            content: "No error was shown",
+            trigger: "body:not(:has(.o_dialog_error)):not(:has(.modal))",
+            run: function () {},
+        },
+    ]);
+
     // A supervisor who reads Indonesian: words and numbers as the plant speaks.
     tour.register("scada_consumption_indonesian_tour", {test: true, url: "/web#action=scada_plc_bridge.scada_consumption_report_action"}, [
         {
