@@ -234,3 +234,33 @@ def plant_shift(utc_value, tz_name, starts):
     if started:
         return local.date(), started[-1]
     return local.date() - timedelta(days=1), len(starts) - 1  # before the day's first shift
+
+
+# -- time on a line -----------------------------------------------------------
+# Odoo never logs a work centre blocked and working at once (blocking it ends
+# its running work orders, mrp.workorder.end_all): the bridge's time logs keep
+# that, so two failures at once, or a batch dosing through a failure, count
+# the line's time once.
+def merged_intervals(intervals):
+    """(start, end) pairs as the sorted, disjoint time they cover together."""
+    merged = []
+    for start, end in sorted(interval for interval in intervals if interval[0] < interval[1]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def uncovered_intervals(start, end, covered):
+    """The parts of [start, end) that none of the `covered` intervals holds."""
+    free = []
+    for covered_start, covered_end in merged_intervals(covered):
+        if covered_end <= start or covered_start >= end:
+            continue
+        if covered_start > start:
+            free.append((start, covered_start))
+        start = max(start, covered_end)
+    if start < end:
+        free.append((start, end))
+    return free

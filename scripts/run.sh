@@ -69,8 +69,13 @@ trap 'on_signal TERM' TERM
 trap 'on_signal HUP' HUP
 trap cleanup EXIT
 
+# A plant sets its PLC's clock to the PLC's time zone (the PLC form's), in
+# which Odoo reads the failures' times; the simulator's clock is its local time.
+plc_tz=$("$ROOT/scripts/pg.sh" psql -d "$db" -tAc "SELECT tz FROM scada_plc
+    WHERE id = (SELECT res_id FROM ir_model_data WHERE module = 'scada_plc_bridge'
+                AND name = 'scada_plc_default')")
 sim_log=$BENCH/logs/simulator.log
-"$VENV/bin/scada-plc" sim --plant --host 127.0.0.1 --port "$SIM_PORT" \
+TZ=${plc_tz:-UTC} "$VENV/bin/scada-plc" sim --plant --host 127.0.0.1 --port "$SIM_PORT" \
     --batch-seconds "${SCADA_SIM_BATCH_SECONDS:-40}" --fail-batch 3 --failure-rate 0.1 \
     --equipment-failure-rate "${SCADA_SIM_EQUIPMENT_FAILURE_RATE:-0.005}" \
     --weighing-rate "${SCADA_SIM_WEIGHING_RATE:-0.01}" >"$sim_log" 2>&1 &

@@ -1,6 +1,7 @@
 """`make run` as a visitor starts it: on ports of their own (the variables the
 README documents), the demo's recipes reach the simulator, the terminal
-shows no Odoo DeprecationWarning, and the living demo keeps confirming MOs.
+shows no Odoo DeprecationWarning, the living demo keeps confirming MOs, and
+its 1 t line splits a 10 t order into 10 MOs.
 Ctrl-C (SIGINT to the process group, as a terminal sends it) stops it within
 5 s without a traceback, also while Odoo is still starting and with a
 browser's long-polling request open."""
@@ -16,6 +17,7 @@ import threading
 import time
 import urllib.request
 import uuid
+import xmlrpc.client
 
 import pytest
 from system_harness import ROOT, drop_database, free_port, pg, wait_for
@@ -90,6 +92,27 @@ def long_poll(http_port, database):
     return thread
 
 
+def split_ten_tonnes(http_port, database):
+    """A planner's Split into line batches on the demo recipe's BoM, 10 000 kg
+    at the line's own capacity: the MOs it made (name, kg, state, origin)."""
+    url = "http://127.0.0.1:%d/xmlrpc/2/" % http_port
+    uid = xmlrpc.client.ServerProxy(url + "common").authenticate(database, "admin", "admin", {})
+    models = xmlrpc.client.ServerProxy(url + "object", allow_none=True)
+
+    def call(model, method, *args, **kwargs):
+        return models.execute_kw(database, uid, "admin", model, method, list(args), kwargs)
+
+    bom_id = call("ir.model.data", "xmlid_to_res_id", "scada_plc_bridge.mrp_bom_demo_1")
+    context = {"active_model": "mrp.bom", "active_id": bom_id}
+    values = call(
+        "mrp.production.split", "default_get", ["bom_id", "product_id", "capacity", "mode"], context=context
+    )
+    values["quantity"] = 10000.0
+    wizard_id = call("mrp.production.split", "create", values, context=context)
+    action = call("mrp.production.split", "action_split", [wizard_id], context=context)
+    return call("mrp.production", "search_read", action["domain"], ["name", "product_qty", "state", "origin"])
+
+
 def finishing(sql):
     """Batches the PLC reported finished (or failed) that Odoo is about to
     finish (or cancel); those held for a person do not count."""
@@ -127,6 +150,7 @@ def test_make_run_on_other_ports_writes_recipes_and_stays_quiet(tmp_path):
         SCADA_HTTP_PORT=str(http_port),
         SCADA_SIM_PORT=str(sim_port),
         SCADA_SIM_BATCH_SECONDS="5",
+        SCADA_SIM_EQUIPMENT_FAILURE_RATE="0.2",
     )
     process = start_run(environment, output)
 
@@ -153,6 +177,23 @@ def test_make_run_on_other_ports_writes_recipes_and_stays_quiet(tmp_path):
             "a demo recipe written to the simulator",
         )
         wait_for(lambda: sql("SELECT count(*) FROM mo_history") not in ("", "0"), 120, 1, "a finished batch")
+        # The simulator's clock is set to the demo PLC's time zone, as a
+        # plant sets its PLC's: a failure starts now, not hours off.
+        wait_for(
+            lambda: (
+                sql(
+                    "SELECT count(*) FROM scada_equipment_failure"
+                    " WHERE abs(extract(epoch FROM date_start - now() AT TIME ZONE 'UTC')) < 120"
+                )
+                not in ("", "0")
+            ),
+            60,
+            1,
+            "an equipment failure that starts now",
+        )
+        parts = split_ten_tonnes(http_port, database)
+        assert [(part["product_qty"], part["state"]) for part in parts] == [(1000.0, "confirmed")] * 10, parts
+        assert len({part["origin"] for part in parts}) == 1, "one order on the board and the reports"
         # The demo's silos are stock: a completed batch took its lots from
         # them (the line fails one now and then), its finished lot traces back
         # to those lots, and the silos fell.

@@ -49,6 +49,7 @@ BATCH_SECONDS = 8
 FAIL_TAKE = 2  # the second recipe the plant takes fails: scenario b's
 BOARD = "/web#action=scada_plc_bridge.mo_batch_action"
 ALARMS = "/web#action=scada_plc_bridge.scada_alarm_action"
+SILO_LEVELS = "/web#action=scada_plc_bridge.scada_silo_level_action"
 OPERATOR = "operator"
 SILO_OF_COMPONENT = {"SYS SILO_A": "silo_a", "SYS SILO_D": "silo_d", "SYS LQ114": "lq114"}
 
@@ -206,7 +207,10 @@ class Console:
     # -- the browser --
     def open_board(self):
         """The board, loaded once: a marker that only a reload would remove."""
-        self.browser.goto(BOARD, ready=".o_kanban_view.o_scada_board")
+        self.open_once(BOARD, ".o_kanban_view.o_scada_board")
+
+    def open_once(self, path, ready):
+        self.browser.goto(path, ready=ready)
         self.browser.wait_idle()
         self.marker = uuid.uuid4().hex
         self.browser.evaluate("window.__scada_test_marker = %s" % json.dumps(self.marker))
@@ -610,6 +614,62 @@ def booked_consumption(console, production_id, name):
 
 # -- y: the supervisor's dashboard, after the run's batches ------------------------------
 DASHBOARD = "/web#action=scada_plc_bridge.scada_line_dashboard_action"
+
+
+# -- x: a silo card's level falls as the line doses from it --------------------------------
+def test_x_a_silo_cards_level_falls_when_a_batch_doses_from_it(console):
+    """The line's silos kept as stock, 500 kg of its corn counted into silo D:
+    the silo levels, loaded once, show what is left after a batch, unreloaded."""
+    rpc, plc_id = console.rpc, console.plant.plc_id
+    corn = console.plant.components["silo_d"]
+    rpc("scada.plc", "write", [plc_id], {"silo_stock": True})
+    rpc("scada.plc", "action_create_silo_locations", [plc_id])
+    [silo] = rpc(
+        "scada.silo",
+        "search_read",
+        [("plc_id", "=", plc_id), ("tag", "=", "silo_d")],
+        fields=["name", "location_id"],
+    )
+    rpc("scada.silo", "write", [silo["id"]], {"product_id": corn, "capacity_kg": 1000.0})
+    location = silo["location_id"][0]
+    count = rpc(
+        "stock.inventory",
+        "create",
+        {
+            "name": "Fill silo D",
+            "location_ids": [(6, 0, [location])],
+            "start_empty": True,
+            "line_ids": [(0, 0, {"product_id": corn, "location_id": location, "product_qty": 500.0})],
+        },
+    )
+    rpc("stock.inventory", "action_start", [count])
+    rpc("stock.inventory", "action_validate", [count])
+    console.wait_queue_empty()
+    console.open_once(SILO_LEVELS, ".o_scada_silo_card")
+    on_hand = (
+        "(() => { for (const card of document.querySelectorAll('.o_scada_silo_card')) {"
+        " if (card.innerText.includes(%s)) {"
+        " return card.querySelector('.o_scada_silo_on_hand').innerText.trim(); } } return null; })()"
+        % json.dumps(silo["name"])
+    )
+    full = console.browser.evaluate(on_hand)
+    assert full and "500" in full, full
+    [(production_id, name)] = console.confirm_mos(1)
+    console.wait_history(production_id, "the history of %s" % name, timeout=BATCH_SECONDS + 30)
+    console.browser.wait_until(
+        "%s !== %s" % (on_hand, json.dumps(full)), BATCH_SECONDS, "silo D's card to show less"
+    )
+    [left] = rpc("scada.silo", "read", [silo["id"]], fields=["on_hand_kg"])
+    dosed = rpc(
+        "mo.history",
+        "search_read",
+        [("production_id", "=", production_id)],
+        fields=["actual_consumption_silo_d"],
+    )
+    assert left["on_hand_kg"] == pytest.approx(500.0 - dosed[0]["actual_consumption_silo_d"]), (left, dosed)
+    assert 0 < left["on_hand_kg"] < 500.0
+    console.assert_not_reloaded()
+    assert not console.browser.console_errors, console.browser.console_errors[:5]
 
 
 def test_y_the_line_dashboard_counts_the_runs_batches_and_opens_them(console):

@@ -13,6 +13,13 @@ TIMELINE = (
 )
 
 
+def shown(tracking_value, which):
+    """A tracked change's old or new value as Odoo's chatter shows it: an
+    emptied field (a selection set to nothing) is blank, not 0.0."""
+    value = tracking_value.get_display_value(which)[0]
+    return "" if value is None or (value is False and tracking_value.field_type != "boolean") else value
+
+
 class ReportScadaBatchTicket(models.AbstractModel):
     """One page per batch: recipe, actuals per silo, deviations and grades,
     times, manual weighings and who did what; printed from a batch in the
@@ -24,11 +31,15 @@ class ReportScadaBatchTicket(models.AbstractModel):
 
     @api.model
     def _grades(self, record):
-        """Yield, deviation and grades: stored on a history record, figured now for a batch."""
+        """Yield, deviation and grades: stored on a history record, figured now
+        for a batch the PLC finished; none for a batch still dosing (its part
+        doses are short of the plan, not inaccurate)."""
         if record._name == "mo.history":
             names = ["yield_percent", "deviation_percent"]
             names += [name for name in record._fields if name.startswith("accuracy_grade")]
             return {name: record[name] for name in names}
+        if not record.status_manufacturing:
+            return {}
         return self.env["scada.batch.accuracy"]._values(record)
 
     @api.model
@@ -42,12 +53,7 @@ class ReportScadaBatchTicket(models.AbstractModel):
         for message in messages.sorted("date"):
             text = html2plaintext(message.body or "").strip()
             changes = [
-                "%s: %s -> %s"
-                % (
-                    value.field_desc,
-                    value.old_value_char or value.old_value_float,
-                    value.new_value_char or value.new_value_float,
-                )
+                "%s: %s -> %s" % (value.field_desc, shown(value, "old"), shown(value, "new"))
                 for value in message.sudo().tracking_value_ids
             ]
             what = "; ".join(filter(None, [text] + changes))
@@ -96,9 +102,9 @@ class ReportScadaBatchTicket(models.AbstractModel):
             "lines": lines,
             "planned_quantity": kg(record.planned_quantity),
             "finished_weight": kg(record.actual_weight_quantity_finished_goods),
-            "yield": formatLang(self.env, grades.get("yield_percent") or 0.0, digits=1) + " %",
-            "deviation": sheet._percent(grades.get("deviation_percent") or 0.0),
-            "grade": labels.get(grades.get("accuracy_grade"), ""),
+            "yield": formatLang(self.env, grades["yield_percent"] or 0.0, digits=1) + " %" if grades else "-",
+            "deviation": sheet._percent(grades["deviation_percent"] or 0.0) if grades else "-",
+            "grade": labels.get(grades.get("accuracy_grade"), "") if grades else _("still dosing"),
             "timeline": [
                 (record._fields[name]._description_string(self.env), when(record[name])) for name in TIMELINE
             ],

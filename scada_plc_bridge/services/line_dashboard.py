@@ -4,8 +4,9 @@ plant's day, a shift), and the records behind each figure.
 Everything is read from what the bridge stores already: the history
 (counts, kg, cycle time, yield and grades, figured at archive time), the
 queue (batches running, queued, held now), the equipment failures (downtime,
-an open failure counted until now) and the time logs the bridge writes on the
-line's work centre (scada.line.performance).  OEE is Odoo's own:
+an open failure counted until now, two of one equipment at once counted once)
+and the time logs the bridge writes on the line's work centre
+(scada.line.performance).  OEE is Odoo's own:
 
 - availability = run time / (run time + availability losses)
 - performance  = productive time / (productive + performance losses)
@@ -24,7 +25,7 @@ from odoo import _, api, fields, models
 from odoo.tools.misc import format_datetime, formatLang
 
 from ..const import KG_DIGITS
-from ..rules import plant_day, plant_day_bounds, plant_shift, shift_bounds
+from ..rules import merged_intervals, plant_day, plant_day_bounds, plant_shift, shift_bounds
 
 # Batches in the queue now, as the dashboard counts them.
 QUEUE_FIGURES = {
@@ -36,6 +37,12 @@ QUEUE_FIGURES = {
 LOSS_TYPES = ("productive", "performance", "quality", "availability")
 # Equipment listed on a card by downtime; the rest are one click away.
 TOP_EQUIPMENT = 3
+
+
+def minutes_of(interval):
+    """The minutes of a (start, end) pair of datetimes."""
+    start, end = interval
+    return max(0.0, (end - start).total_seconds() / 60.0)
 
 
 def share(part, whole):
@@ -164,23 +171,37 @@ class ScadaLineDashboard(models.AbstractModel):
         }
 
     @api.model
-    def _downtime(self, plc, start, end, now):
-        """[(equipment record, name, minutes down within the window)], longest first."""
-        down = {}
-        for failure in self.env["scada.equipment.failure"].search(self._failure_domain(plc, start, end)):
-            stop = failure.date_resolved if failure.state == "resolved" else now
-            minutes = (min(stop, end) - max(failure.date_start, start)).total_seconds() / 60.0
-            key = failure.equipment_id.id or failure.equipment_code or ""
-            name = failure.equipment_id.display_name or failure.equipment_code or _("unknown equipment")
-            equipment, _name, total = down.get(key, (failure.equipment_id, name, 0.0))
-            down[key] = (equipment, name, total + max(0.0, minutes))
-        return sorted(down.values(), key=lambda item: -item[2])
+    def _failure_spans(self, failures, start, end, now):
+        """The failures' time within [start, end), an open one until now."""
+        return [
+            (
+                max(failure.date_start, start),
+                min(failure.date_resolved if failure.state == "resolved" else now, end),
+            )
+            for failure in failures
+        ]
 
     @api.model
-    def _time_figures(self, plc, start, end, now):
-        """Minutes per loss type of the line's work centre, an open failure's
-        time so far added to availability (its time log is written when it is
-        resolved), and OEE with its three factors."""
+    def _downtime(self, plc, start, end, now):
+        """[(equipment record, name, minutes down within the window)], longest
+        first; two failures of one equipment at once count their time once."""
+        by_equipment = {}
+        for failure in self.env["scada.equipment.failure"].search(self._failure_domain(plc, start, end)):
+            key = failure.equipment_id.id or failure.equipment_code or ""
+            by_equipment.setdefault(key, []).append(failure)
+        down = []
+        for failures in by_equipment.values():
+            first = failures[0]
+            name = first.equipment_id.display_name or first.equipment_code or _("unknown equipment")
+            spans = merged_intervals(self._failure_spans(failures, start, end, now))
+            down.append((first.equipment_id, name, sum(map(minutes_of, spans))))
+        return sorted(down, key=lambda item: -item[2])
+
+    @api.model
+    def _time_figures(self, plc, start, end):
+        """Minutes per loss type of the line's work centre (an open failure's
+        logged as far as the poller's last heartbeat) and OEE with its three
+        factors: the rows Odoo's own OEE of the work centre reads."""
         minutes = dict.fromkeys(LOSS_TYPES, 0.0)
         workcenter = self.env["scada.line.performance"]._workcenter(plc)
         if workcenter:
@@ -191,13 +212,6 @@ class ScadaLineDashboard(models.AbstractModel):
             )
             for group in groups:
                 minutes[group["loss_type"]] = group["duration"] or 0.0
-            open_failures = self.env["scada.equipment.failure"].search(
-                self._failure_domain(plc, start, end) + [("state", "=", "open")]
-            )
-            for failure in open_failures:
-                minutes["availability"] += max(
-                    0.0, (min(now, end) - max(failure.date_start, start)).total_seconds() / 60.0
-                )
         good = minutes["productive"] + minutes["performance"]
         run = good + minutes["quality"]
         return {
@@ -217,7 +231,7 @@ class ScadaLineDashboard(models.AbstractModel):
         figures = self._batch_figures(plc, start, end)
         figures.update(self._queue_figures(plc))
         figures["downtime"] = self._downtime(plc, start, end, now)
-        figures.update(self._time_figures(plc, start, end, now))
+        figures.update(self._time_figures(plc, start, end))
         return figures
 
     # -- the dashboard's card -------------------------------------------------

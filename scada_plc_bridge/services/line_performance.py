@@ -11,9 +11,17 @@ time, performance and productivity reports read the line's real day.
   failed, a rejected one (quality loss "Batch failed on the PLC"): the time
   it ran, from its start to the cancel;
 - an equipment failure: an availability loss from its start to its end,
-  written when it is resolved;
+  written while it is open (at the poller's heartbeat, once a minute, as
+  far as then) and when it is resolved, so Odoo's OEE sees a line that is
+  down now, not only once it is repaired;
 - the PLC not answering while work was queued: an availability loss from
   its last answer to the answer that ended the outage.
+
+An availability loss covers only the time the line has no other log for and
+ran no batch in (rules.uncovered_intervals): Odoo never logs a work centre
+blocked and working at once, so two failures at once, a batch dosing
+through a failure of the scale station, or a failure while the PLC is silent
+count the line's time once, and OEE stays productive / elapsed time.
 
 The ideal cycle time is Odoo's own expected duration of the MO's work order
 on the line's work centre (`duration_expected`: setup + cleanup + the
@@ -24,8 +32,9 @@ the bridge's own could only make the two disagree.  A BoM without an
 operation on the line has no work order and no ideal: its batches' whole
 run is productive.
 
-Each row is written once, in the transaction that archives the batch or
-resolves the failure: a row knows its history record, failure or outage.
+Each row is written once, in the transaction that archives the batch,
+records the failure's time so far or resolves it, or ends the outage: a row
+knows its history record, failure or outage.
 Rows are the bridge's (OdooBot's), whoever pressed the button.  Odoo counts
 availability and quality losses in the work centre's working hours only
 (its calendar), productive and performance time as it passed."""
@@ -33,6 +42,9 @@ availability and quality losses in the work centre's working hours only
 import datetime
 
 from odoo import SUPERUSER_ID, _, api, fields, models
+
+from ..rules import uncovered_intervals
+from ..transaction import lock_rows
 
 # The batch states that wait for the PLC: work queued on the line.
 WAITING_STATES = ("queued", "sent", "running")
@@ -131,23 +143,84 @@ class ScadaLinePerformance(models.AbstractModel):
 
     # -- the line down ---------------------------------------------------------
     @api.model
-    def _record_failures(self, failures):
-        """The availability losses of resolved equipment failures, once each."""
-        rows = []
-        for failure in failures.sudo().filtered(lambda f: f.state == "resolved" and f.date_start):
-            workcenter = self._workcenter(failure.equipment_id.plc_id or failure.plc_id)
-            if not workcenter or self._written([("scada_failure_id", "=", failure.id)]):
+    def _line_time_taken(self, workcenter, plc, start, end, now=None):
+        """The time of [start, end) the line already has a log for, or ran a
+        batch in that is not archived yet (its log comes at its archiving)."""
+        rows = (
+            self.env["mrp.workcenter.productivity"]
+            .sudo()
+            .search(
+                [
+                    ("workcenter_id", "=", workcenter.id),
+                    ("date_start", "<", end),
+                    ("date_end", ">", start),
+                ]
+            )
+        )
+        taken = [(row.date_start, row.date_end) for row in rows]
+        batches = (
+            self.env["mo.batch"]
+            .sudo()
+            .search(
+                [
+                    ("plc_id", "=", plc.id),
+                    "|",
+                    ("date_plc_taken", "!=", False),
+                    ("date_first_dosing", "!=", False),
+                ]
+            )
+        )
+        now = now or self._now()
+        for batch in batches:
+            taken.append((batch.date_plc_taken or batch.date_first_dosing, batch.date_plc_finished or now))
+        return taken
+
+    @api.model
+    def _line_down(self, workcenter, plc, start, end, now=None):
+        """The parts of [start, end) that count as the line down (availability)."""
+        return uncovered_intervals(start, end, self._line_time_taken(workcenter, plc, start, end, now))
+
+    @api.model
+    def _record_failures(self, failures, now=None):
+        """The availability losses of equipment failures: a resolved one to
+        its end, an open one until now.  What the line already has a log for
+        (an earlier call's, this failure's own) is not logged again, so each
+        call only adds the time since the last."""
+        failures = failures.sudo().filtered("date_start")
+        # The poller's heartbeat and a person resolving the failure: one at a time.
+        lock_rows(self.env.cr, "scada_equipment_failure", failures.ids, strength="NO KEY UPDATE")
+        now = now or self._now()
+        rows = self.env["mrp.workcenter.productivity"].sudo()
+        loss = self._loss("scada_plc_bridge.loss_equipment_failure")
+        for failure in failures.sorted("date_start"):  # each sees the rows of the one before
+            plc = failure.equipment_id.plc_id or failure.plc_id
+            workcenter = self._workcenter(plc)
+            if not workcenter:
                 continue
+            end = failure.date_resolved if failure.state == "resolved" else now
             description = _("Failure of %(equipment)s: %(info)s") % {
                 "equipment": failure.equipment_id.display_name or failure.equipment_code or "?",
                 "info": failure.info or "",
             }
-            end = max(failure.date_start, failure.date_resolved or failure.date_start)
-            loss = self._loss("scada_plc_bridge.loss_equipment_failure")
-            rows.append(
-                self._row(workcenter, loss, failure.date_start, end, description, scada_failure_id=failure.id)
+            rows |= self._create(
+                [
+                    self._row(
+                        workcenter, loss, down_start, down_end, description, scada_failure_id=failure.id
+                    )
+                    for down_start, down_end in self._line_down(workcenter, plc, failure.date_start, end, now)
+                ]
             )
-        return self._create(rows)
+        return rows
+
+    @api.model
+    def _record_open_failures(self, plc, now):
+        """The line's open failures as far as now (the poller's heartbeat)."""
+        failures = (
+            self.env["scada.equipment.failure"]
+            .sudo()
+            .search([("plc_id", "=", plc.id), ("state", "=", "open")])
+        )
+        return self._record_failures(failures, now)
 
     @api.model
     def _record_outage(self, plc, start, end):
@@ -165,14 +238,24 @@ class ScadaLinePerformance(models.AbstractModel):
             .search_count([("plc_id", "=", plc.id), ("state", "in", WAITING_STATES)])
         )
         if not waiting or self._written(
-            [("scada_plc_id", "=", plc.id), ("loss_id", "=", loss.id), ("date_start", "=", start)]
+            [
+                ("scada_plc_id", "=", plc.id),
+                ("loss_id", "=", loss.id),
+                ("date_start", ">=", start),
+                ("date_start", "<", end),
+            ]
         ):
             return self._create([])
         description = _("%(line)s did not answer; %(count)d batch(es) waited") % {
             "line": plc.display_name,
             "count": waiting,
         }
-        return self._create([self._row(workcenter, loss, start, end, description, scada_plc_id=plc.id)])
+        return self._create(
+            [
+                self._row(workcenter, loss, down_start, down_end, description, scada_plc_id=plc.id)
+                for down_start, down_end in self._line_down(workcenter, plc, start, end, now=end)
+            ]
+        )
 
 
 class ScadaTaskFailures(models.AbstractModel):

@@ -42,7 +42,9 @@ class ScadaPlcContact(models.AbstractModel):
             return True
         if plc.last_contact and (now - plc.last_contact).total_seconds() < HEARTBEAT_SECONDS:
             return False  # an idle poll writes nothing
-        # The heartbeat: one plain UPDATE, no tracking or chatter machinery.
+        # The heartbeat: one plain UPDATE, no tracking or chatter machinery;
+        # and the line's open failures logged as far as now (Odoo's OEE).
+        self.env["scada.line.performance"]._record_open_failures(plc, now)
         self.env.cr.execute("UPDATE scada_plc SET last_contact = %s WHERE id = %s", (now, plc.id))
         plc.invalidate_cache(["last_contact"], plc.ids)
         return False

@@ -70,22 +70,20 @@ class TestLineDashboard(LineDayCase):
 
     def test_an_open_failure_counts_until_now(self):
         equipment = self.plc.equipment_ids[1:2]
-        self.env["scada.equipment.failure"].create(
-            {
-                "plc_id": self.plc.id,
-                "equipment_id": equipment.id,
-                "equipment_code": equipment.code,
-                "info": "SENSOR_ERROR",
-                "date_plc": self.at(12),
-                "content_hash": "dashboard-open-failure",
-            }
-        )
+        failure = self.failed(self.at(12), equipment=equipment, info="SENSOR_ERROR")
         figures = self.dashboard._figures(self.plc, self.day, self.at(24), now=self.at(13))
         self.assertEqual(
             [(item[0], item[2]) for item in figures["downtime"]],
             [(equipment, 60), (self.failure.equipment_id, FAILURE)],
         )
-        self.assertEqual(figures["minutes"]["availability"], AVAILABILITY + 60)
+        # Its time log: as far as the poller's last heartbeat, which Odoo's OEE reads too.
+        self.assertEqual(figures["minutes"]["availability"], AVAILABILITY)
+        self.env["scada.line.performance"]._record_open_failures(self.plc, self.at(12, 40))
+        figures = self.dashboard._figures(self.plc, self.day, self.at(24), now=self.at(13))
+        self.assertEqual(figures["minutes"]["availability"], AVAILABILITY + 40)
+        self.assertEqual(
+            self.rows().filtered(lambda row: row.scada_failure_id == failure).mapped("duration"), [40]
+        )
 
     def test_shifts(self):
         starts = shift_starts("06:00,14:00,22:00")
@@ -179,3 +177,19 @@ class TestLineDashboard(LineDayCase):
         )
         self.assertIn(history.mo_reference, html)
         self.assertIn("Who did what", html)
+
+    def test_failures_at_once_and_a_batch_dosing_through_one_count_the_time_once(self):
+        self.confirmed_mo(1000)
+        self.started(self.queue(), self.at(14))  # dosing from 14:00, still at 15:00
+        self.failed(self.at(13))  # still open at 15:00
+        self.failed(self.at(13, 30), info="DOOR_OPEN")  # the same motor, also open
+        self.env["scada.line.performance"]._record_open_failures(self.plc, self.at(15))  # a heartbeat
+        figures = self.dashboard._figures(self.plc, self.day, self.at(24), now=self.at(15))
+        equipment, _name, minutes = figures["downtime"][0]
+        self.assertEqual(equipment, self.failure.equipment_id)
+        self.assertAlmostEqual(minutes, FAILURE + 120, msg="the morning's 30 min and 13:00-15:00 once")
+        # The line down so far: 13:00-14:00; from 14:00 it doses a batch.
+        self.assertAlmostEqual(figures["minutes"]["availability"], AVAILABILITY + 60)
+        # Odoo's own OEE of the work centre counts the same rows.
+        self.workcenter.invalidate_cache()
+        self.assertAlmostEqual(round(figures["oee"], 0), round(self.workcenter.oee, 0))

@@ -75,8 +75,8 @@ class LineDayCase(ScadaCase):
             hour=0, minute=0, second=0, microsecond=0
         ) - datetime.timedelta(days=1)
 
-    def at(self, hour, minute=0):
-        return self.day + datetime.timedelta(hours=hour, minutes=minute)
+    def at(self, hour, minute=0, second=0):
+        return self.day + datetime.timedelta(hours=hour, minutes=minute, seconds=second)
 
     def clock(self, when):
         """The bridge's clock (fields.Datetime.now) at `when`."""
@@ -107,6 +107,24 @@ class LineDayCase(ScadaCase):
             for row in self.rows()
         ]
 
+    def failed(self, start, end=None, equipment=None, info="MOTOR_FAILURE"):
+        """The PLC reports a failure of `equipment` (the line's first) at
+        `start`, repaired at `end` (None: still open)."""
+        equipment = equipment or self.plc.equipment_ids[:1]
+        failure = self.env["scada.equipment.failure"].create(
+            {
+                "plc_id": self.plc.id,
+                "equipment_id": equipment.id,
+                "equipment_code": equipment.code,
+                "info": info,
+                "date_plc": start,
+                "content_hash": "failure-%s-%s" % (equipment.code, start),
+            }
+        )
+        if end:
+            self.env["scada.task.failures"]._resolve(failure, "repaired", when=end)
+        return failure
+
     def play_day(self):
         """The scripted day: a normal, a slow and a cancelled batch, a
         failure and an outage; returns the three MOs and the failure."""
@@ -136,18 +154,7 @@ class LineDayCase(ScadaCase):
         self.assertEqual(cancelled.state, "cancel")
 
         # 09:00-09:30 a motor fails, the PLC reports it, then it is repaired.
-        equipment = self.plc.equipment_ids[:1]
-        failure = self.env["scada.equipment.failure"].create(
-            {
-                "plc_id": self.plc.id,
-                "equipment_id": equipment.id,
-                "equipment_code": equipment.code,
-                "info": "MOTOR_FAILURE",
-                "date_plc": self.at(9),
-                "content_hash": "oee-day-failure",
-            }
-        )
-        self.env["scada.task.failures"]._resolve(failure, "repaired", when=self.at(9, FAILURE))
+        failure = self.failed(self.at(9), self.at(9, FAILURE))
 
         # 11:00-11:10 the PLC is silent again, nothing queued: no loss of the line.
         self.plc.write({"state": "error", "last_contact": self.at(11), "last_error": "timed out"})
@@ -251,3 +258,54 @@ class TestLinePerformance(LineDayCase):
         self.rows().unlink()
         self.env["scada.line.performance"]._record_batch(history)
         self.assertFalse(self.rows())
+
+    def test_the_line_down_is_counted_once(self):
+        """Two failures at once, a batch dosing through a failure: the
+        availability loss is only the time the line neither ran a batch nor
+        had a loss logged already, so Odoo's OEE stays productive / elapsed."""
+        scale = self.env["scada.equipment"].create(
+            {"plc_id": self.plc.id, "code": "SCALE9", "name": "Scale 9"}
+        )
+        self.failed(self.at(9), self.at(9, 30))
+        self.failed(self.at(9, 10), self.at(9, 40), equipment=scale)  # overlaps 20 min
+        self.failed(self.at(9, 15), self.at(9, 20), info="DOOR_OPEN")  # inside the first
+        self.assertEqual(
+            [(row.date_start, row.date_end) for row in self.rows()],
+            [(self.at(9), self.at(9, 30)), (self.at(9, 30), self.at(9, 40))],
+        )
+        # A batch runs 12:00-12:20. A failure 12:05-12:10, repaired while it
+        # doses, and one 12:15-12:30, repaired after it was archived: the
+        # line was down 12:20-12:30 only.
+        production = self.confirmed_mo(1000)
+        batch = self.queue()
+        self.started(batch, self.at(12))
+        self.failed(self.at(12, 5), self.at(12, 10))
+        self.finish(batch, self.at(12, 20))
+        self.failed(self.at(12, 15), self.at(12, 30))
+        self.assertEqual(production.state, "done")
+        self.assertEqual(
+            self.summary()[2:],
+            [
+                ("mrp.block_reason7", "productive", 20),
+                ("scada_plc_bridge.loss_equipment_failure", "availability", 10),
+            ],
+        )
+        self.assertAlmostEqual(sum(self.rows().mapped("duration")), 40 + 30, msg="each minute logged once")
+
+    def test_an_open_failure_is_logged_at_the_pollers_heartbeat(self):
+        """While a failure is open, the heartbeat of the PLC's poll logs its
+        time so far, once, so Odoo's OEE sees the line down before the
+        repair; the repair logs the rest."""
+        contact = self.env["scada.plc.contact"]
+        failure = self.failed(self.at(9))
+        self.plc.write({"state": "connected", "last_contact": self.at(8, 59), "last_error": False})
+        self.plc.flush()  # before the heartbeat's own UPDATE of last_contact
+        with self.clock(self.at(9, 10)):
+            contact._record_contact(self.plc)
+        with self.clock(self.at(9, 10, 30)):
+            contact._record_contact(self.plc)  # within the minute: no heartbeat
+        self.assertEqual(self.summary(), [("scada_plc_bridge.loss_equipment_failure", "availability", 10)])
+        self.env["scada.task.failures"]._resolve(failure, "repaired", when=self.at(9, 30))
+        self.env["scada.task.failures"]._resolved(failure)  # the hook again: nothing twice
+        self.assertEqual([row[2] for row in self.summary()], [10, 20])
+        self.assertEqual(self.rows().scada_failure_id, failure)

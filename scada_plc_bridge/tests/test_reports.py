@@ -570,3 +570,49 @@ class TestOneRuleForFormsAndReport(ReportCase):
                 self.assertEqual(plant_day(start, tz), day, tz)
                 self.assertEqual(plant_day(start - second, tz), day - timedelta(days=1), tz)
         self.assertEqual(plant_day_start(date(2026, 11, 1), "America/Havana"), datetime(2026, 11, 1, 4, 0))
+
+
+@tagged("post_install", "-at_install")
+class TestBatchTicket(ReportCase):
+    def ticket(self, record):
+        report = "report.scada_plc_bridge.report_%s_ticket" % (
+            "history" if record._name == "mo.history" else "batch"
+        )
+        return self.env[report]._get_report_values(record.ids)["tickets"][0]
+
+    def test_a_batch_still_dosing_is_not_graded_until_the_plc_finishes_it(self):
+        self.confirmed_mo(1000)
+        batch = self.queue()
+        batch.write({"actual_consumption_silo_d": 100.0})
+        ticket = self.ticket(batch)
+        self.assertEqual({line["grade"] for line in ticket["lines"]}, {""}, "a part dose is not Critical")
+        self.assertEqual((ticket["yield"], ticket["deviation"], ticket["grade"]), ("-", "-", "still dosing"))
+        batch.write(
+            {
+                "actual_consumption_silo_d": 601.5,
+                "actual_consumption_silo_b": 348.0,
+                "actual_consumption_lq114": 40.2,
+                "actual_weight_quantity_finished_goods": 989.7,
+                "status_manufacturing": True,
+            }
+        )
+        ticket = self.ticket(batch)
+        self.assertEqual(ticket["grade"], "Normal")
+        self.assertTrue(all(line["grade"] == "Normal" for line in ticket["lines"]), ticket["lines"])
+        self.assertNotEqual(ticket["yield"], "-")
+
+    def test_an_emptied_field_in_who_did_what_is_blank_not_zero(self):
+        history = self.archived()
+        message = history.production_id.message_post(body="")
+        self.env["mail.tracking.value"].sudo().create(
+            {
+                "field": self.env["ir.model.fields"]._get("mrp.production", "reservation_state").id,
+                "field_desc": "Material Availability",
+                "field_type": "selection",
+                "old_value_char": "Waiting",
+                "new_value_char": False,
+                "mail_message_id": message.id,
+            }
+        )
+        log = [what for _when, _who, what in self.ticket(history)["log"]]
+        self.assertIn("Material Availability: Waiting -> ", log)
