@@ -24,10 +24,11 @@ if [ "$installed" != installed ]; then
         || die "installing the demo failed; see $BENCH/logs/install-$db.log"
 fi
 
-# The demo PLC follows the simulator's port, on the first and every later start.
-"$ROOT/scripts/pg.sh" psql -d "$db" -qc "UPDATE scada_plc SET port = $SIM_PORT, host = '127.0.0.1'
+# The demo PLC follows the simulator's port, on the first and every later
+# start; its time zone sets the simulator's clock (below).
+plc_tz=$("$ROOT/scripts/pg.sh" psql -d "$db" -qtAc "UPDATE scada_plc SET port = $SIM_PORT, host = '127.0.0.1'
     WHERE id = (SELECT res_id FROM ir_model_data WHERE module = 'scada_plc_bridge'
-                AND name = 'scada_plc_default')" >/dev/null
+                AND name = 'scada_plc_default') RETURNING tz")
 
 # Ctrl-C, `kill` or a closed terminal reach this script, which stops the
 # children in order: Odoo first, with ONE SIGTERM and only once it has started
@@ -71,9 +72,6 @@ trap cleanup EXIT
 
 # A plant sets its PLC's clock to the PLC's time zone (the PLC form's), in
 # which Odoo reads the failures' times; the simulator's clock is its local time.
-plc_tz=$("$ROOT/scripts/pg.sh" psql -d "$db" -tAc "SELECT tz FROM scada_plc
-    WHERE id = (SELECT res_id FROM ir_model_data WHERE module = 'scada_plc_bridge'
-                AND name = 'scada_plc_default')")
 sim_log=$BENCH/logs/simulator.log
 TZ=${plc_tz:-UTC} "$VENV/bin/scada-plc" sim --plant --host 127.0.0.1 --port "$SIM_PORT" \
     --batch-seconds "${SCADA_SIM_BATCH_SECONDS:-40}" --fail-batch 3 --failure-rate 0.1 \

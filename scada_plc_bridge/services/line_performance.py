@@ -165,6 +165,9 @@ class ScadaLinePerformance(models.AbstractModel):
                 [
                     ("plc_id", "=", plc.id),
                     "|",
+                    ("date_plc_finished", "=", False),
+                    ("date_plc_finished", ">", start),
+                    "|",
                     ("date_plc_taken", "!=", False),
                     ("date_first_dosing", "!=", False),
                 ]
@@ -183,9 +186,9 @@ class ScadaLinePerformance(models.AbstractModel):
     @api.model
     def _record_failures(self, failures, now=None):
         """The availability losses of equipment failures: a resolved one to
-        its end, an open one until now.  What the line already has a log for
-        (an earlier call's, this failure's own) is not logged again, so each
-        call only adds the time since the last."""
+        its end, an open one until now.  Each call adds only the time since
+        the failure's last log (an open one is logged once a minute), and
+        none the line already has a log for."""
         failures = failures.sudo().filtered("date_start")
         # The poller's heartbeat and a person resolving the failure: one at a time.
         lock_rows(self.env.cr, "scada_equipment_failure", failures.ids, strength="NO KEY UPDATE")
@@ -198,6 +201,12 @@ class ScadaLinePerformance(models.AbstractModel):
             if not workcenter:
                 continue
             end = failure.date_resolved if failure.state == "resolved" else now
+            last = (
+                self.env["mrp.workcenter.productivity"]
+                .sudo()
+                .search([("scada_failure_id", "=", failure.id)], order="date_end desc", limit=1)
+            )
+            since = max(failure.date_start, last.date_end or failure.date_start)
             description = _("Failure of %(equipment)s: %(info)s") % {
                 "equipment": failure.equipment_id.display_name or failure.equipment_code or "?",
                 "info": failure.info or "",
@@ -207,7 +216,7 @@ class ScadaLinePerformance(models.AbstractModel):
                     self._row(
                         workcenter, loss, down_start, down_end, description, scada_failure_id=failure.id
                     )
-                    for down_start, down_end in self._line_down(workcenter, plc, failure.date_start, end, now)
+                    for down_start, down_end in self._line_down(workcenter, plc, since, end, now)
                 ]
             )
         return rows
