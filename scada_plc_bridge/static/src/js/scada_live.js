@@ -74,8 +74,25 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                 this._scadaReload();
             }
         },
-        reload: function () {
-            const reloaded = this._super.apply(this, arguments);
+        /**
+         * A batch form re-reads its fields but the chatter's, whoever asks
+         * (the bus, a button, a wizard closing): the chatter re-reads its
+         * thread itself, and its followers and activities die with a batch
+         * the line archives, so a read of them after the batch's can find
+         * them gone, which fails inside Odoo's model (no catch helps: its
+         * mutex rethrows).
+         */
+        reload: function (params) {
+            const state = this.modelName === "mo.batch" && this.viewType === "form" && this.model.get(this.handle);
+            // Only a re-read of the record shown, as it is shown.
+            const sameRecord = !["fieldNames", "currentId", "ids", "db_id", "controllerState"].some(
+                (key) => params && params[key]
+            );
+            if (state && state.res_id && sameRecord) {
+                const fieldNames = state.getFieldNames().filter((name) => !CHATTER_FIELDS.includes(name));
+                params = Object.assign({}, params, {fieldNames});
+            }
+            const reloaded = this._super(params);
             if (LIVE_MODELS.includes(this.modelName)) {
                 core.bus.trigger(MENU_COUNTS_EVENT);
             }
@@ -91,13 +108,8 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
             this.reload().then(() => this._scadaRenderAlarms()).guardedCatch(() => {});
         },
         /**
-         * The batch form re-reads its fields but the chatter's: the chatter
-         * re-reads its thread itself, and its followers and activities die
-         * with a batch the line archives, so a read of them after the batch's
-         * can find them gone, which fails inside Odoo's model (and no catch
-         * helps: its mutex rethrows).  A batch archived meanwhile (finished,
-         * cancelled) is shown where it went, found before the read or when
-         * the read finds the batch gone.
+         * A batch archived meanwhile (finished, cancelled) is shown where it
+         * went, found before the read or when the read finds the batch gone.
          */
         _scadaReloadBatchForm: function () {
             const state = this.model.get(this.handle);
@@ -109,8 +121,7 @@ odoo.define("scada_plc_bridge.live_board", function (require) {
                 if (historyId) {
                     return this._scadaOpenHistory(historyId);
                 }
-                const fieldNames = state.getFieldNames().filter((name) => !CHATTER_FIELDS.includes(name));
-                return this.reload({fieldNames}).catch((error) =>
+                return this.reload().catch((error) =>
                     this._scadaBatchHistory(batchId).then((historyIdAfter) => {
                         if (!historyIdAfter) {
                             throw error;
