@@ -324,8 +324,10 @@ def language_installed(server, code):
     cleared inside the install's transaction), so the cache is cleared again."""
     if any(installed == code for installed, _name in server.rpc("res.lang", "get_installed")):
         return True
-    with contextlib.suppress(xmlrpc.client.Fault):  # clear_caches answers None
-        server.rpc("res.lang", "clear_caches")
+    # clear_caches is a method of records (no ids: Odoo's "tuple index out of
+    # range", and the cache stayed); it answers None, which XML-RPC cannot send.
+    with contextlib.suppress(xmlrpc.client.Fault):
+        server.rpc("res.lang", "clear_caches", [])
     return False
 
 
